@@ -1,0 +1,49 @@
+"""The base of every message and read model: frozen, unknown fields rejected, JSON on the wire."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+class ContractModel(BaseModel):
+    """Immutable, strict about unknown fields, serialised as JSON by alias-free field names."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(exclude_none=False).encode()
+
+
+def base62(length: int) -> str:
+    """A random base62 string from the OS CSPRNG."""
+    return "".join(secrets.choice(BASE62) for _ in range(length))
+
+
+def new_id(prefix: str, length: int = 24) -> str:
+    """A prefixed random id such as `evt_…`; assessment ids use `new_assessment_id`."""
+    return f"{prefix}_{base62(length)}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _require_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp must carry a timezone (UTC)")
+    return value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_require_utc)]
+"""A timezone-aware timestamp, normalised to UTC."""
+
+
+def isoformat_z(value: datetime) -> str:
+    """`2026-03-02T00:00:00Z`: the seed page's timestamp format (second precision, Z suffix)."""
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
