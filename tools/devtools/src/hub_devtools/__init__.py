@@ -1,0 +1,1 @@
+"""Developer tooling: local brokers, topic provisioning, the pytest plugin, the `hub` CLI and runner."""
