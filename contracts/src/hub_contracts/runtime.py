@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class ServiceSettings(BaseSettings):
     """Connection and identity settings shared by all services."""
 
-    model_config = SettingsConfigDict(env_prefix="HUB_", env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_file=".hub/hub.env", extra="ignore", frozen=True)
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_idempotent_producer: bool = Field(

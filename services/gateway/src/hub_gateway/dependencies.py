@@ -1,0 +1,50 @@
+"""Request-scoped dependencies: the app's components, the authenticated and rate-limited caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from hub_gateway.auth import Authenticator, Principal
+from hub_gateway.idempotency import IdempotencyStore
+from hub_gateway.problems import ProblemError
+from hub_gateway.publisher import CommandPublisher
+from hub_gateway.rate_limit import RateLimiter
+from hub_gateway.reads import AssessmentReader
+from hub_gateway.settings import GatewaySettings
+
+
+@dataclass
+class Components:
+    settings: GatewaySettings
+    authenticator: Authenticator
+    rate_limiter: RateLimiter
+    idempotency: IdempotencyStore
+    publisher: CommandPublisher
+    reader: AssessmentReader
+
+
+def components(request: Request) -> Components:
+    found: Components = request.app.state.components
+    return found
+
+
+async def caller(request: Request,
+                 parts: Annotated[Components, Depends(components)]) -> Principal:
+    """Authenticates the Bearer key, then counts the request against the account's limit."""
+    principal = await parts.authenticator.authenticate(request.headers.get("authorization"))
+    decision = await parts.rate_limiter.hit(principal.account_id, principal.account.rate_limit_per_minute)
+    headers = decision.headers()
+    request.state.rate_limit_headers = headers
+    if not decision.allowed:
+        raise ProblemError(429, "rate_limited",
+                           f"Rate limit of {decision.limit} requests per minute exceeded. "
+                           f"Retry after {decision.reset_s} s.",
+                           headers={**headers, "Retry-After": str(decision.reset_s)})
+    return principal
+
+
+Caller = Annotated[Principal, Depends(caller)]
+Parts = Annotated[Components, Depends(components)]
