@@ -23,7 +23,7 @@ from hub_contracts.views import AssessmentView, WebhookPayload
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 PUBLISHED: dict[str, type[BaseModel]] = {
-    **{t: cls for t, cls in EVENT_CLASSES.items()},
+    **EVENT_CLASSES,
     CreateAssessment.model_fields["type"].default: CreateAssessment,
     CancelAssessment.model_fields["type"].default: CancelAssessment,
     ExtendAssessment.model_fields["type"].default: ExtendAssessment,

@@ -7,11 +7,11 @@ import re
 
 import httpx
 import pytest
+from conftest import SEED_BODY, Account, make_account
 from redis.asyncio import Redis
+from tests_support import running_assessments
 
 from hub_contracts.accounts import Plan
-from tests_support import running_assessments
-from conftest import SEED_BODY, Account, make_account
 
 pytestmark = pytest.mark.kafka
 

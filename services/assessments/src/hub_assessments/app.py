@@ -9,23 +9,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-
 from typing import Any
 
 from faststream import AckPolicy, FastStream
-from faststream.message import StreamMessage
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 from redis.asyncio import Redis
 
-from hub_contracts.codec import ACTIVITY_ADAPTER, COMMAND_ADAPTER, SCORING_ADAPTER
-from hub_contracts.runtime import configure_logging
-from hub_contracts.topics import ASSESSMENT_COMMANDS, ASSESSMENT_EVENTS, CANDIDATE_ACTIVITY, SCORING_RESULTS
 from hub_assessments.consumer import InputConsumer
 from hub_assessments.expiry import ExpiryScheduler, OutboxSweeper
 from hub_assessments.service import AssessmentService
 from hub_assessments.settings import AssessmentsSettings
 from hub_assessments.store import AssessmentStore, OutboxEntry
+from hub_contracts.codec import ACTIVITY_ADAPTER, COMMAND_ADAPTER, SCORING_ADAPTER
+from hub_contracts.runtime import configure_logging
+from hub_contracts.topics import ASSESSMENT_COMMANDS, ASSESSMENT_EVENTS, CANDIDATE_ACTIVITY, SCORING_RESULTS
 
 
 async def keep_raw_body(message: StreamMessage[Any]) -> bytes:

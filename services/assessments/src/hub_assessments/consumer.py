@@ -16,11 +16,11 @@ from pydantic import TypeAdapter
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from hub_contracts.codec import UndecodableMessage, decode
-from hub_contracts.topics import dead_letter_topic
 from hub_assessments.dead_letters import dead_letter_headers
 from hub_assessments.service import AssessmentService, UnknownAssessment
 from hub_assessments.settings import AssessmentsSettings
+from hub_contracts.codec import UndecodableMessage, decode
+from hub_contracts.topics import dead_letter_topic
 
 log = structlog.get_logger(__name__)
 

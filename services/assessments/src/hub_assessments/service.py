@@ -12,10 +12,6 @@ from datetime import datetime
 
 import structlog
 
-from hub_contracts.base import new_id, utcnow
-from hub_contracts.cloudevents import make_headers
-from hub_contracts.commands import CancelAssessment, CreateAssessment, ExtendAssessment, SimulateAssessment
-from hub_contracts.read_model import CommandOutcome
 from hub_assessments.state_machine import (
     Decision,
     Expire,
@@ -27,6 +23,10 @@ from hub_assessments.state_machine import (
     message_id,
 )
 from hub_assessments.store import AssessmentStore, OutboxEntry
+from hub_contracts.base import new_id, utcnow
+from hub_contracts.cloudevents import make_headers
+from hub_contracts.commands import CancelAssessment, CreateAssessment, ExtendAssessment, SimulateAssessment
+from hub_contracts.read_model import CommandOutcome
 
 log = structlog.get_logger(__name__)
 

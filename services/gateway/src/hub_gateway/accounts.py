@@ -56,7 +56,7 @@ class AccountAdmin:
         return key, record
 
     async def list_keys(self, account_id: str) -> list[tuple[str, ApiKeyRecord]]:
-        hashes = sorted(await self.redis.smembers(self.keys.account_api_keys(account_id)))  # type: ignore[misc]
+        hashes = sorted(await self.redis.smembers(self.keys.account_api_keys(account_id)))
         out = []
         for h in hashes:
             key_hash = h.decode() if isinstance(h, bytes) else h

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class RequestIdMiddleware:

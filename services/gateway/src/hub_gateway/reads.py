@@ -21,8 +21,10 @@ def encode_cursor(created_ms: int, assessment_id: str) -> str:
 
 def decode_cursor(cursor: str) -> tuple[int, str]:
     padded = cursor + "=" * (-len(cursor) % 4)
-    created_ms, assessment_id = orjson.loads(base64.urlsafe_b64decode(padded))
-    return int(created_ms), str(assessment_id)
+    decoded = orjson.loads(base64.urlsafe_b64decode(padded))
+    if not isinstance(decoded, list) or len(decoded) != 2:
+        raise ValueError("malformed cursor")
+    return int(decoded[0]), str(decoded[1])
 
 
 @dataclass(frozen=True)
@@ -101,13 +103,12 @@ class AssessmentReader:
         skipping = after_id is not None
         has_more = False
         while scanned < max_scan:
-            rows = await self.redis.zrevrangebyscore(index, max_score, min_score, start=offset, num=batch,
-                                                     withscores=True)
+            rows = await self.redis.zrevrangebyscore(index, max_score, min_score, start=offset, num=batch)
             if not rows:
                 break
             offset += len(rows)
             ids = []
-            for member, _score in rows:
+            for member in rows:
                 member_id = member.decode() if isinstance(member, bytes) else str(member)
                 if skipping:
                     if member_id == after_id:

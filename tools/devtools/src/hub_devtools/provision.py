@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
@@ -56,10 +57,8 @@ async def create_topics(bootstrap: str, namespace: str = "", topics: tuple[Topic
             for spec in topics if spec.full_name(namespace) not in existing
         ]
         if wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass
             await _wait_for_leaders(admin, [t.name for t in wanted])
         return [t.name for t in wanted]
     finally:
@@ -73,7 +72,7 @@ def main() -> None:
     namespace = os.environ.get("HUB_NAMESPACE", "")
     asyncio.run(wait_for_kafka(bootstrap))
     created = asyncio.run(create_topics(bootstrap, namespace))
-    print(f"created {len(created)} topics: {', '.join(created) or '(all existed)'}")  # noqa: T201
+    print(f"created {len(created)} topics: {', '.join(created) or '(all existed)'}")
 
 
 if __name__ == "__main__":

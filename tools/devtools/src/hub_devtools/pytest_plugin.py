@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +102,7 @@ _BROKERS: _Brokers | None = None
 
 
 def _brokers() -> _Brokers:
-    global _BROKERS  # noqa: PLW0603
+    global _BROKERS
     if _BROKERS is None:
         _BROKERS = _Brokers()
     return _BROKERS
@@ -123,7 +123,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def kafka_bootstrap() -> str:
     """The bootstrap address of a real Kafka broker."""
     address = _brokers().kafka_bootstrap()
-    print(f"\n[hub] Kafka: {_brokers().kafka_description} at {address}")  # noqa: T201
+    print(f"\n[hub] Kafka: {_brokers().kafka_description} at {address}")
     return address
 
 
@@ -139,10 +139,10 @@ def namespace() -> str:
 
 
 @pytest.fixture
-async def topics(kafka_bootstrap: str, namespace: str) -> AsyncIterator[str]:
-    """Every registry topic created under this test's namespace; yields the namespace."""
+async def topics(kafka_bootstrap: str, namespace: str) -> str:
+    """Every registry topic created under this test's namespace; returns the namespace."""
     await create_topics(kafka_bootstrap, namespace, partitions=3)
-    yield namespace
+    return namespace
 
 
 @pytest.fixture
@@ -156,9 +156,9 @@ async def redis(redis_url: str, namespace: str) -> AsyncIterator[Redis]:
 
 
 @pytest.fixture
-def hub_env(kafka_bootstrap: str, redis_url: str, namespace: str) -> Iterator[dict[str, str]]:
+def hub_env(kafka_bootstrap: str, redis_url: str, namespace: str) -> dict[str, str]:
     """Environment variables that point a service process at this test's brokers and namespace."""
-    yield {
+    return {
         "HUB_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "HUB_REDIS_URL": redis_url,
         "HUB_NAMESPACE": namespace,

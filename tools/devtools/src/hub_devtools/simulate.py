@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiokafka import AIOKafkaProducer
 
 from hub_contracts.activity import CandidateActivity
@@ -13,7 +15,7 @@ from hub_contracts.scoring import ScoringResultReported
 from hub_contracts.topics import CANDIDATE_ACTIVITY, SCORING_RESULTS
 
 
-def sample_results(score: int, report_token: str = "demo") -> AgenticReadinessResults:
+def sample_results(score: int, report_token: str = "demo") -> AgenticReadinessResults:  # noqa: S107
     dims = (("delegation", "Delegating work to agents", 3), ("verification", "Verification of agent output", -4),
             ("risk_judgement", "Risk and privilege judgement", 2), ("prompt_craft", "Instructing agents precisely", -1))
     return AgenticReadinessResults(
@@ -44,9 +46,9 @@ async def publish_scoring_result(settings: ServiceSettings, assessment_id: str, 
     return result
 
 
-async def publish_activity(settings: ServiceSettings, assessment_id: str, activity: str) -> CandidateActivity:
+async def publish_activity(settings: ServiceSettings, assessment_id: str, activity: Literal["opened", "started"]) -> CandidateActivity:
     message = CandidateActivity(activity_id=new_id("act"), assessment_id=assessment_id,
-                                activity=activity,  # type: ignore[arg-type]
+                                activity=activity,
                                 occurred_at=utcnow())
     await _produce(settings, CANDIDATE_ACTIVITY.full_name(settings.namespace), assessment_id, message,
                    message.activity_id, message.type, "//lextalent.ai/challenge-app")

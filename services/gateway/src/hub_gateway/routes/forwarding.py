@@ -7,6 +7,8 @@ the account and mode in headers; the owner validates, stores and answers (proble
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -43,10 +45,11 @@ async def _forward(request: Request, principal: Caller, parts: Parts, base_url: 
 
 
 ERRORS = problem_responses(400, 401, 403, 404, 409, 429, 503)
+ROUTE: dict[str, Any] = {"methods": METHODS, "responses": ERRORS, "include_in_schema": False}
 
 
-@router.api_route("/v1/webhook-endpoints", methods=METHODS, responses=ERRORS, include_in_schema=False, summary="Webhook endpoints")
-@router.api_route("/v1/webhook-endpoints/{rest:path}", methods=METHODS, responses=ERRORS, include_in_schema=False,
+@router.api_route("/v1/webhook-endpoints", **ROUTE, summary="Webhook endpoints")
+@router.api_route("/v1/webhook-endpoints/{rest:path}", **ROUTE,
                   summary="One webhook endpoint")
 async def webhook_endpoints(request: Request, principal: Caller, parts: Parts, rest: str = "") -> Response:
     """Account-level webhook endpoints: create (url, event types, description), list, get, update,
@@ -55,8 +58,8 @@ async def webhook_endpoints(request: Request, principal: Caller, parts: Parts, r
     return await _forward(request, principal, parts, parts.settings.webhooks_internal_url, path)
 
 
-@router.api_route("/v1/webhook-deliveries", methods=METHODS, responses=ERRORS, include_in_schema=False, summary="Webhook deliveries")
-@router.api_route("/v1/webhook-deliveries/{rest:path}", methods=METHODS, responses=ERRORS, include_in_schema=False,
+@router.api_route("/v1/webhook-deliveries", **ROUTE, summary="Webhook deliveries")
+@router.api_route("/v1/webhook-deliveries/{rest:path}", **ROUTE,
                   summary="One webhook delivery")
 async def webhook_deliveries(request: Request, principal: Caller, parts: Parts, rest: str = "") -> Response:
     """The delivery log (every attempt), redelivery and recovery. Served by the webhooks service."""
@@ -64,8 +67,8 @@ async def webhook_deliveries(request: Request, principal: Caller, parts: Parts, 
     return await _forward(request, principal, parts, parts.settings.webhooks_internal_url, path)
 
 
-@router.api_route("/v1/integrations", methods=METHODS, responses=ERRORS, include_in_schema=False, summary="ATS integrations")
-@router.api_route("/v1/integrations/{rest:path}", methods=METHODS, responses=ERRORS, include_in_schema=False, summary="One integration")
+@router.api_route("/v1/integrations", **ROUTE, summary="ATS integrations")
+@router.api_route("/v1/integrations/{rest:path}", **ROUTE, summary="One integration")
 async def integrations(request: Request, principal: Caller, parts: Parts, rest: str = "") -> Response:
     """ATS integrations (Greenhouse, Lever, Workday, iCIMS, SmartRecruiters). Served by the connectors
     service; credentials are write-only."""
