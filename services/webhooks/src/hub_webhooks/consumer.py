@@ -1,0 +1,137 @@
+"""From the assessment events topic to stored deliveries, then (only then) the Kafka offset.
+
+Records come in batches; each event is fanned out in one Lua script (deliveries, schedule and
+indexes at once, a marker making a re-consumed event change nothing). The batch is acknowledged
+after all of it is stored; a record that is not a valid event goes to the dead-letter topic.
+If Redis stays unreachable the batch is rewound and comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import structlog
+from faststream.kafka import KafkaBroker
+from faststream.kafka.message import KafkaMessage
+
+from hub_contracts.base import isoformat_z, utcnow
+from hub_contracts.cloudevents import headers_to_dict
+from hub_contracts.codec import EVENT_ADAPTER, UndecodableMessage, decode
+from hub_contracts.events import EventBase
+from hub_contracts.topics import dead_letter_topic
+from hub_webhooks.clock import Clock
+from hub_webhooks.destinations import deliveries_for
+from hub_webhooks.endpoints import EndpointRecord, EndpointStore
+from hub_webhooks.store import DeliveryStore
+
+log = structlog.get_logger(__name__)
+
+TRANSIENT_RETRIES = 5
+
+
+class AccountEndpoints:
+    """The endpoints of an account, cached for a moment (the hot path reads them per event)."""
+
+    def __init__(self, endpoints: EndpointStore, cache_s: float) -> None:
+        self.endpoints = endpoints
+        self.cache_s = cache_s
+        self._cache: dict[str, tuple[float, list[EndpointRecord]]] = {}
+
+    async def of(self, account_id: str) -> list[EndpointRecord]:
+        hit = self._cache.get(account_id)
+        if hit is not None and time.monotonic() - hit[0] < self.cache_s:
+            return hit[1]
+        records = await self.endpoints.list_for_account(account_id)
+        self._cache[account_id] = (time.monotonic(), records)
+        return records
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        store: DeliveryStore,
+        endpoints: AccountEndpoints,
+        broker: KafkaBroker,
+        clock: Clock,
+        *,
+        namespace: str,
+        group_id: str,
+        dedupe_ttl_s: int,
+        on_stored: Callable[[], None],
+    ) -> None:
+        self.store = store
+        self.endpoints = endpoints
+        self.broker = broker
+        self.clock = clock
+        self.group_id = group_id
+        self.dedupe_ttl_s = dedupe_ttl_s
+        self.on_stored = on_stored
+        self.dlq_topic = dead_letter_topic(group_id).full_name(namespace)
+
+    async def process_batch(self, message: KafkaMessage) -> None:
+        raw = message.raw_message
+        records: Sequence[Any] = raw if isinstance(raw, tuple) else (raw,)
+        try:
+            for record in records:
+                await self._with_retries(functools.partial(self._process, record))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("events.batch_failed", size=len(records))
+            await message.nack()
+            await asyncio.sleep(1.0)
+            return
+        await message.ack()
+
+    async def _with_retries(self, step: Callable[[], Awaitable[None]]) -> None:
+        for attempt in range(1, TRANSIENT_RETRIES + 1):
+            try:
+                await step()
+                return
+            except (ConnectionError, TimeoutError, OSError) as exc:
+                if attempt == TRANSIENT_RETRIES:
+                    raise
+                log.warning("events.transient_error", error=repr(exc), attempt=attempt)
+                await asyncio.sleep(0.2 * 2 ** (attempt - 1))
+
+    async def _process(self, record: Any) -> None:
+        headers = headers_to_dict(record.headers)
+        try:
+            event: EventBase = decode(EVENT_ADAPTER, record.value or b"", headers.get("ce_type"))
+        except UndecodableMessage as exc:
+            await self._dead_letter(record, headers, exc.reason)
+            return
+        await self.fan_out(event)
+
+    async def fan_out(self, event: EventBase) -> int:
+        deliveries = deliveries_for(event, await self.endpoints.of(event.account_id))
+        created = await self.store.fan_out(event.event_id, deliveries, self.clock.now_ms(), self.dedupe_ttl_s)
+        if created > 0:
+            self.on_stored()
+        return created
+
+    async def _dead_letter(self, record: Any, headers: dict[str, str], reason: str) -> None:
+        log.warning(
+            "events.dead_lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason[:300],
+        )
+        out = {k: v for k, v in headers.items() if not k.startswith("x-dlq-")}
+        out.update(
+            {
+                "x-dlq-reason": reason[:1000],
+                "x-dlq-group": self.group_id,
+                "x-dlq-topic": record.topic,
+                "x-dlq-partition": str(record.partition),
+                "x-dlq-offset": str(record.offset),
+                "x-dlq-attempts": "1",
+                "x-dlq-failed-at": isoformat_z(utcnow()),
+            }
+        )
+        await self.broker.publish(record.value or b"", self.dlq_topic, key=record.key, headers=out)

@@ -1,0 +1,191 @@
+"""The delivery loop: claim due deliveries under a lease, attempt them, record the outcome.
+
+Any number of these run against one Redis (in one process or many): the claim script hands each
+due delivery to exactly one of them, and a delivery whose worker died is put back by the reaper
+when its lease expires. Per-destination limits (concurrency, rate, breaker) are enforced in the
+claim, so a slow endpoint holds at most its own concurrency cap of the worker's slots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from hub_webhooks.clock import Clock
+from hub_webhooks.endpoints import EndpointStore
+from hub_webhooks.policy import AttemptResult, Decision, RetryPolicy, decide
+from hub_webhooks.sender import Sender
+from hub_webhooks.signing import webhook_headers
+from hub_webhooks.signing_keys import SigningKeys
+from hub_webhooks.store import Claimed, DeliveryStore
+
+log = structlog.get_logger(__name__)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: DeliveryStore,
+        sender: Sender,
+        keys: SigningKeys,
+        endpoints: EndpointStore,
+        policy: RetryPolicy,
+        clock: Clock,
+        *,
+        concurrency: int,
+        claim_batch: int,
+        poll_interval_s: float,
+        reap_interval_s: float,
+    ) -> None:
+        self.store = store
+        self.sender = sender
+        self.keys = keys
+        self.endpoints = endpoints
+        self.policy = policy
+        self.clock = clock
+        self.concurrency = concurrency
+        self.claim_batch = claim_batch
+        self.poll_interval_s = poll_interval_s
+        self.reap_interval_s = reap_interval_s
+        self._wake = asyncio.Event()
+        self._free = asyncio.Semaphore(concurrency)
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._claim_loop()), loop.create_task(self._reap_loop())]
+
+    async def stop(self) -> None:
+        for task in [*self._tasks, *self._in_flight]:
+            task.cancel()
+        for task in [*self._tasks, *self._in_flight]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _claim_loop(self) -> None:
+        while True:
+            try:
+                claimed = await self._claim_some()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dispatch.claim_failed")
+                await asyncio.sleep(1.0)
+                continue
+            if not claimed:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+
+    async def _claim_some(self) -> int:
+        await self._free.acquire()
+        free = 1
+        while free < self.claim_batch and not self._free.locked():
+            await self._free.acquire()
+            free += 1
+        try:
+            batch = await self.store.claim(self.clock.now_ms(), free)
+        except BaseException:
+            for _ in range(free):
+                self._free.release()
+            raise
+        for _ in range(free - len(batch)):
+            self._free.release()
+        for item in batch:
+            task = asyncio.get_running_loop().create_task(self._attempt(item))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return len(batch)
+
+    async def _reap_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.reap_interval_s)
+            try:
+                if await self.store.reap(self.clock.now_ms()):
+                    self.wake()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dispatch.reap_failed")
+
+    async def _attempt(self, item: Claimed) -> None:
+        try:
+            await self._attempt_once(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The lease stays; the reaper retries the attempt when it expires.
+            log.exception("dispatch.attempt_failed", delivery_id=item.id)
+        finally:
+            self._free.release()
+
+    async def _attempt_once(self, item: Claimed) -> None:
+        started_ms = self.clock.now_ms()
+        secrets = await self._secrets_for(item, started_ms)
+        if secrets is None:
+            result = AttemptResult(None, 0.0, "blocked", "endpoint_disabled: not sent")
+            decision = Decision("dead", None, "none", reason="endpoint disabled or deleted")
+        else:
+            headers = webhook_headers(secrets, item.msg_id, started_ms // 1000, item.body)
+            result = await self.sender.send(item.url, item.body, headers)
+            decision = decide(
+                self.policy,
+                result,
+                item.attempt,
+                manual=item.manual,
+                now=datetime.fromtimestamp(started_ms / 1000, UTC),
+            )
+        finished_ms = self.clock.now_ms()
+        next_ms = None if decision.delay_s is None else finished_ms + int(decision.delay_s * 1000)
+        record: dict[str, Any] = {
+            "attempt": item.attempt,
+            "at_ms": started_ms,
+            "status_code": result.status_code,
+            "latency_ms": result.latency_ms,
+            "error": result.error or None,
+            "response": result.response_excerpt[:512] or None,
+            "trigger": "manual" if item.manual else "scheduled",
+            "outcome": decision.outcome,
+            "next_attempt_ms": next_ms,
+        }
+        error = result.error or ("" if result.ok else f"HTTP {result.status_code}")
+        if decision.reason:
+            error = f"{error}; {decision.reason}" if error else decision.reason
+        stored = await self.store.finish(
+            item,
+            finished_ms,
+            outcome=decision.outcome,
+            next_ms=next_ms,
+            attempt=record,
+            breaker=decision.breaker,
+            status_code=result.status_code,
+            error=error,
+        )
+        if not stored:
+            log.warning("dispatch.lease_lost", delivery_id=item.id, attempt=item.attempt)
+        if decision.disable_endpoint and item.endpoint_id:
+            await self.endpoints.disable(item.endpoint_id, "the endpoint answered 410 Gone", finished_ms)
+        log.debug(
+            "dispatch.attempted",
+            delivery_id=item.id,
+            attempt=item.attempt,
+            outcome=decision.outcome,
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+        )
+
+    async def _secrets_for(self, item: Claimed, now_ms: int) -> list[str] | None:
+        if not item.endpoint_id:
+            return [await self.keys.account_secret(item.account_id)]
+        record = await self.keys.endpoint(item.endpoint_id)
+        if record is None or record.disabled:
+            return None
+        return record.active_secrets(now_ms)
