@@ -21,7 +21,7 @@ class ConnectorsSettings(ServiceSettings):
     )
     credentials_keys: SecretStr = Field(
         default=SecretStr("ZGV2LW9ubHktY3JlZGVudGlhbHMta2V5LTMyYnl0ZXM="),
-        description="Comma-separated Fernet keys; the first encrypts, all decrypt (rotate: prepend a new key)",
+        description="Comma-separated Fernet keys: the first encrypts, all decrypt (rotate: prepend one)",
     )
     public_base_url: str = Field(
         default="http://127.0.0.1:8083",
