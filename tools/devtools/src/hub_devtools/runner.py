@@ -76,6 +76,10 @@ class ServiceGroup:
                 process.proc.wait(10)
 
     def stop_all(self) -> None:
+        """SIGTERM to every service at once, then wait for each (SIGKILL after the timeout)."""
+        for process in self.processes.values():
+            if process.alive():
+                process.proc.send_signal(signal.SIGTERM)
         for label in list(self.processes):
             self.stop(label)
 
@@ -97,10 +101,3 @@ def wait_http_ok(url: str, timeout: float = 60, group: ServiceGroup | None = Non
         except OSError:
             time.sleep(0.3)
     raise TimeoutError(f"{url} did not answer 200 within {timeout}s")
-
-
-def install_signal_handlers(stop: object) -> None:
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 from pathlib import Path
 
@@ -26,7 +27,13 @@ WEBHOOKS_PORT = 8082
 CONNECTORS_PORT = 8083
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_stack(broker: str, state_dir: str, allow_local_callbacks: bool) -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     root = Path(state_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
     env_file = root / "hub.env"
