@@ -122,6 +122,17 @@ def simulate_start(assessment_id: str) -> None:
     typer.echo(f"published {message.activity_id}")
 
 
+@app.command("listen")
+def listen(account_id: str, port: int = typer.Option(9999, help="Port on 127.0.0.1"),
+           path: str = typer.Option("/hook", help="Path to accept webhooks on")) -> None:
+    """A webhook receiver for trying the loop by hand: verifies each delivery with the account's
+    secret (the `standardwebhooks` library) and prints it."""
+    from hub_devtools.receiver import serve_verifying_receiver
+
+    settings = GatewaySettings()
+    asyncio.run(serve_verifying_receiver(settings, account_id, port, path))
+
+
 @app.command("provision")
 def provision() -> None:
     """Create every topic of the registry (idempotent)."""
