@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from hub_gateway.auth import Authenticator, Principal
 from hub_gateway.idempotency import IdempotencyStore
-from hub_gateway.problems import ProblemError
+from hub_gateway.problems import FieldError, ProblemError
 from hub_gateway.publisher import CommandPublisher
 from hub_gateway.rate_limit import RateLimiter
 from hub_gateway.reads import AssessmentReader
@@ -34,6 +36,7 @@ def components(request: Request) -> Components:
 async def caller(request: Request,
                  parts: Annotated[Components, Depends(components)]) -> Principal:
     """Authenticates the Bearer key, then counts the request against the account's limit."""
+    _refuse_unknown_query_parameters(request)
     principal = await parts.authenticator.authenticate(request.headers.get("authorization"))
     decision = await parts.rate_limiter.hit(principal.account_id, principal.account.rate_limit_per_minute)
     headers = decision.headers()
@@ -48,3 +51,22 @@ async def caller(request: Request,
 
 Caller = Annotated[Principal, Depends(caller)]
 Parts = Annotated[Components, Depends(components)]
+
+
+def _refuse_unknown_query_parameters(request: Request) -> None:
+    """Unknown query parameters are an error, like unknown body fields (a typo must not widen a list)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names(route.dependant)
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        raise ProblemError(400, "invalid_request", f"Unknown query parameter(s): {', '.join(unknown)}",
+                           errors=[FieldError(field=name or "(empty)", message="unknown parameter") for name in unknown])
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names

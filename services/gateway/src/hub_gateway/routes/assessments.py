@@ -44,6 +44,19 @@ class AssessmentList(BaseModel):
     next_cursor: str | None
 
 
+ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
+
+
+def _parse_time(field: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ProblemError(400, "invalid_request", f"{field}: not an RFC 3339 timestamp",
+                           errors=[FieldError(field=field, message="not an RFC 3339 timestamp")]) from None
+
+
 def _not_found() -> ProblemError:
     return ProblemError(404, "not_found", NOT_FOUND_DETAIL)
 
@@ -139,17 +152,24 @@ async def list_assessments(
     status: AssessmentStatus | None = None,
     scenario_id: str | None = None,
     candidate_email: str | None = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
+    created_after: Annotated[str | None, Query(pattern=ISO_DATETIME, examples=["2026-02-01T00:00:00Z"],
+                                               json_schema_extra={"format": "date-time"})] = None,
+    created_before: Annotated[str | None, Query(pattern=ISO_DATETIME, examples=["2026-03-01T00:00:00Z"],
+                                                json_schema_extra={"format": "date-time"})] = None,
     metadata_key: Annotated[str | None, Query(max_length=40)] = None,
     metadata_value: Annotated[str | None, Query(max_length=500)] = None,
 ) -> AssessmentList:
     """Newest first, cursor-paginated, with filters."""
     if starting_after is not None and cursor is None:
-        anchor = await _load(parts, principal, starting_after)
+        try:
+            anchor = await _load(parts, principal, starting_after)
+        except ProblemError:
+            raise ProblemError(400, "invalid_cursor", "starting_after names no assessment of this account.",
+                               errors=[FieldError(field="starting_after", message="unknown id")]) from None
         cursor = encode_cursor(int(anchor.created_at.timestamp() * 1000), anchor.id)
     flt = ListFilter(status=status.value if status else None, scenario_id=scenario_id,
-                     candidate_email=candidate_email, created_after=created_after, created_before=created_before,
+                     candidate_email=candidate_email, created_after=_parse_time("created_after", created_after),
+                     created_before=_parse_time("created_before", created_before),
                      metadata_key=metadata_key, metadata_value=metadata_value)
     try:
         page = await parts.reader.list(principal.account_id, principal.livemode, limit, cursor, flt)
