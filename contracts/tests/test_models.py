@@ -67,5 +67,5 @@ def test_cloudevents_headers() -> None:
 def test_decode_reports_field_paths_and_type_mismatch() -> None:
     with pytest.raises(UndecodableMessage, match="assessment_id"):
         decode(SCORING_ADAPTER, b'{"type": "ai.lextalent.scoring.result.v1"}')
-    with pytest.raises(UndecodableMessage, match="not valid JSON|invalid message"):
+    with pytest.raises(UndecodableMessage, match=r"not valid JSON|invalid message"):
         decode(SCORING_ADAPTER, b"nope")

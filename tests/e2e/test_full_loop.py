@@ -79,7 +79,7 @@ def services(hub_env: dict[str, str], topics: str, tmp_path: Path) -> Iterator[t
         yield group, f"http://127.0.0.1:{gateway_port}"
     except BaseException:
         for process in group.processes.values():
-            print(f"--- {process.name} ---\n{process.tail()}")  # noqa: T201
+            print(f"--- {process.name} ---\n{process.tail()}")
         raise
     finally:
         group.stop_all()

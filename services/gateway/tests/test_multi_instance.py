@@ -11,10 +11,11 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from conftest import SECRET, make_account
 from hub_devtools.brokers import free_port
 from hub_devtools.runner import ServiceGroup, wait_http_ok
 from hub_gateway.accounts import AccountAdmin
+
+from conftest import SECRET, make_account
 
 pytestmark = pytest.mark.kafka
 

@@ -7,11 +7,12 @@ import re
 
 import httpx
 import pytest
-from conftest import SEED_BODY, Account, make_account
 from redis.asyncio import Redis
-from tests_support import running_assessments
 
 from hub_contracts.accounts import Plan
+
+from conftest import SEED_BODY, Account, make_account
+from tests_support import running_assessments
 
 pytestmark = pytest.mark.kafka
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from conftest import SECRET, make_account
 from hypothesis import HealthCheck, settings
 from redis.asyncio import Redis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -27,6 +26,8 @@ from hub_devtools.brokers import free_port
 from hub_devtools.provision import create_topics
 from hub_devtools.runner import ServiceGroup, wait_http_ok
 from hub_gateway.openapi_export import EXPORT_PATH
+
+from conftest import SECRET, make_account
 
 pytestmark = pytest.mark.kafka
 

@@ -28,6 +28,7 @@ from hub_gateway.problems import (
 )
 from hub_gateway.publisher import CommandPublisher
 from hub_gateway.rate_limit import RateLimiter
+from hub_gateway.outcomes import OutcomeWaiter
 from hub_gateway.reads import AssessmentReader
 from hub_gateway.routes import assessments, forwarding, scenarios
 from hub_gateway.settings import GatewaySettings
@@ -48,6 +49,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = Redis.from_url(settings.redis_url.get_secret_value())
+        # redis-py 8 times out every read after 5 s by default: blocking waits get their own client
+        blocking_redis = Redis.from_url(settings.redis_url.get_secret_value(),
+                                        socket_timeout=settings.command_wait_s + 5)
         publisher = CommandPublisher(settings)
         await publisher.start()
         app.state.forward_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15, connect=5))
@@ -59,6 +63,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             idempotency=IdempotencyStore(redis, settings.namespace, settings.idempotency_ttl_s),
             publisher=publisher,
             reader=AssessmentReader(redis, settings.namespace, settings.pending_record_ttl_s),
+            outcomes=OutcomeWaiter(blocking_redis, settings.namespace, settings.command_wait_s),
         )
         try:
             yield
@@ -66,6 +71,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await app.state.forward_session.close()
             await publisher.stop()
             await redis.aclose()
+            await blocking_redis.aclose()
 
     app = FastAPI(title="LexTalent.ai API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None,

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from hub_gateway.auth import Authenticator, Principal
 from hub_gateway.idempotency import IdempotencyStore
 from hub_gateway.problems import FieldError, ProblemError
+from hub_gateway.outcomes import OutcomeWaiter
 from hub_gateway.publisher import CommandPublisher
 from hub_gateway.rate_limit import RateLimiter
 from hub_gateway.reads import AssessmentReader
@@ -26,6 +27,7 @@ class Components:
     idempotency: IdempotencyStore
     publisher: CommandPublisher
     reader: AssessmentReader
+    outcomes: OutcomeWaiter
 
 
 def components(request: Request) -> Components:
@@ -62,7 +64,8 @@ def _refuse_unknown_query_parameters(request: Request) -> None:
     unknown = sorted({name for name in request.query_params if name not in known})
     if unknown:
         raise ProblemError(400, "invalid_request", f"Unknown query parameter(s): {', '.join(unknown)}",
-                           errors=[FieldError(field=name or "(empty)", message="unknown parameter") for name in unknown])
+                           errors=[FieldError(field=name or "(empty)", message="unknown parameter")
+                                   for name in unknown])
 
 
 def _query_names(dependant: Dependant) -> set[str]:

@@ -46,7 +46,9 @@ async def publish_scoring_result(settings: ServiceSettings, assessment_id: str, 
     return result
 
 
-async def publish_activity(settings: ServiceSettings, assessment_id: str, activity: Literal["opened", "started"]) -> CandidateActivity:
+async def publish_activity(
+    settings: ServiceSettings, assessment_id: str, activity: Literal["opened", "started"],
+) -> CandidateActivity:
     message = CandidateActivity(activity_id=new_id("act"), assessment_id=assessment_id,
                                 activity=activity,
                                 occurred_at=utcnow())

@@ -13,7 +13,6 @@ from hub_contracts.assessment import AssessmentSnapshot, AssessmentStatus, Candi
 from hub_contracts.base import new_id, utcnow
 from hub_contracts.commands import CancelAssessment, CommandBase, CreateAssessment, ExtendAssessment, SimulateAssessment
 from hub_contracts.ids import challenge_token, is_assessment_id, new_assessment_id
-from hub_contracts.read_model import CommandOutcome
 from hub_contracts.results import AgenticReadinessResults, Integrity, band_for
 from hub_contracts.scenarios import SCENARIOS
 from hub_contracts.views import AssessmentCreatedResponse, AssessmentView, assessment_view
@@ -182,15 +181,13 @@ async def list_assessments(
 async def _send_and_wait(parts: Components, request: Request, command: CommandBase) -> Response:
     """Publish a state-changing command and wait for its outcome: 200 with the new state, 409 when
     refused, 202 when the outcome did not arrive in time (it still will be applied or refused)."""
-    notify_key = f"{parts.settings.namespace}asmt:cmd-notify:{command.command_id}"
     await parts.publisher.publish(command, _traceparent(request))
-    popped = await parts.reader.redis.blpop([notify_key], timeout=parts.settings.command_wait_s)
-    if popped is None:
+    outcome = await parts.outcomes.wait(command.command_id)
+    if outcome is None:
         snapshot = await parts.reader.get(command.account_id, command.livemode, command.assessment_id)
         if snapshot is None:
             raise _not_found()
         return json_response(assessment_view(snapshot).to_json(), 202)
-    outcome = CommandOutcome.model_validate_json(popped[1])
     if outcome.outcome == "refused":
         if outcome.code == "not_found":
             raise _not_found()
