@@ -18,6 +18,7 @@ from hub_gateway.dependencies import Components
 from hub_gateway.idempotency import IdempotencyStore
 from hub_gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from hub_gateway.openapi_doc import customise_openapi
+from hub_gateway.outcomes import OutcomeWaiter
 from hub_gateway.problems import (
     ProblemError,
     on_http_error,
@@ -28,7 +29,6 @@ from hub_gateway.problems import (
 )
 from hub_gateway.publisher import CommandPublisher
 from hub_gateway.rate_limit import RateLimiter
-from hub_gateway.outcomes import OutcomeWaiter
 from hub_gateway.reads import AssessmentReader
 from hub_gateway.routes import assessments, forwarding, scenarios
 from hub_gateway.settings import GatewaySettings

@@ -11,8 +11,8 @@ from fastapi.routing import APIRoute
 
 from hub_gateway.auth import Authenticator, Principal
 from hub_gateway.idempotency import IdempotencyStore
-from hub_gateway.problems import FieldError, ProblemError
 from hub_gateway.outcomes import OutcomeWaiter
+from hub_gateway.problems import FieldError, ProblemError
 from hub_gateway.publisher import CommandPublisher
 from hub_gateway.rate_limit import RateLimiter
 from hub_gateway.reads import AssessmentReader
