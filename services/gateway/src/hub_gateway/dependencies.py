@@ -30,7 +30,7 @@ class Components:
     outcomes: OutcomeWaiter
 
 
-def components(request: Request) -> Components:
+async def components(request: Request) -> Components:
     found: Components = request.app.state.components
     return found
 

@@ -1,0 +1,145 @@
+"""Gateway benchmark: sustained POST /v1/assessments through auth, rate limit, validation and the
+Kafka produce (acks=all, idempotent), against a bare FastAPI endpoint served the same way, in the
+same run; then p50/p99 latency at half the measured throughput (open loop, fixed rate).
+
+    uv run python bench/gateway/run.py [--seconds 20] [--connections 32]
+
+Needs wrk (apt-get install wrk). Starts its own Apache Kafka and Redis unless KAFKA_BOOTSTRAP_SERVERS
+and REDIS_URL are set. Prints a Markdown table for bench/gateway/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+from redis.asyncio import Redis
+
+from hub_contracts.accounts import Plan
+from hub_devtools import brokers
+from hub_devtools.provision import create_topics, wait_for_kafka
+from hub_devtools.runner import ServiceGroup, wait_http_ok
+from hub_gateway.accounts import AccountAdmin
+
+HERE = Path(__file__).resolve().parent
+SECRET = "bench-secret"
+BODY = (HERE / "post.lua").read_text().split("wrk.body = '")[1].rsplit("'", 1)[0]
+
+
+def wrk(url: str, seconds: int, connections: int, key: str) -> float:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(HERE / "post.lua"),
+                          f"{url}/v1/assessments"], capture_output=True, text=True, check=True,
+                         env={**os.environ, "BENCH_API_KEY": key}).stdout
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise RuntimeError(f"{url}: {non2xx.group(1)} failed responses\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+async def fixed_rate(url: str, rate: float, seconds: int, key: str) -> list[float]:
+    """Open loop: one request every 1/rate s regardless of replies; latencies in ms."""
+    latencies: list[float] = []
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as session:
+        async def one() -> None:
+            start = time.perf_counter()
+            async with session.post(f"{url}/v1/assessments", data=BODY, headers=headers) as response:
+                await response.read()
+                if response.status != 201:
+                    raise RuntimeError(f"status {response.status}")
+            latencies.append((time.perf_counter() - start) * 1000)
+
+        tasks = []
+        begin = time.perf_counter()
+        for i in range(int(rate * seconds)):
+            delay = begin + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one()))
+        await asyncio.gather(*tasks)
+    return latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=1000)[int(q * 10) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+    work = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
+    started = []
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    redis_url = os.environ.get("REDIS_URL")
+    if kafka is None:
+        k = brokers.start_apache_kafka(work / "kafka")
+        started.append(k)
+        kafka = k.address
+    if redis_url is None:
+        r = brokers.start_redis(work / "redis")
+        started.append(r)
+        redis_url = r.address
+    namespace = f"bench{uuid.uuid4().hex[:6]}."
+    asyncio.run(wait_for_kafka(kafka))
+    asyncio.run(create_topics(kafka, namespace))
+
+    async def make_key() -> str:
+        redis = Redis.from_url(redis_url)
+        try:
+            admin = AccountAdmin(redis, SECRET, namespace)
+            account = await admin.create_account("Bench LLP", Plan.ENTERPRISE, rate_limit_per_minute=100_000)
+            key, _ = await admin.create_key(account.id, "live")
+            return key
+        finally:
+            await redis.aclose()
+
+    key = asyncio.run(make_key())
+    gw_port, bare_port = brokers.free_port(), brokers.free_port()
+    group = ServiceGroup({"HUB_KAFKA_BOOTSTRAP_SERVERS": kafka, "HUB_REDIS_URL": redis_url,
+                          "HUB_NAMESPACE": namespace, "HUB_API_KEY_SECRET": SECRET, "HUB_HTTP_PORT": str(gw_port),
+                          "HUB_LOG_LEVEL": "WARNING"}, work / "logs")
+    bare = subprocess.Popen([sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(bare_port),
+                             "--log-level", "warning", "--no-access-log"], cwd=HERE)
+    try:
+        group.start("gateway")
+        wait_http_ok(f"http://127.0.0.1:{gw_port}/healthz", 60, group)
+        wait_http_ok(f"http://127.0.0.1:{bare_port}/healthz", 60)
+        gw_url, bare_url = f"http://127.0.0.1:{gw_port}", f"http://127.0.0.1:{bare_port}"
+        wrk(gw_url, 3, args.connections, key)  # warm-up (JIT of nothing, but connections, caches)
+        wrk(bare_url, 3, args.connections, key)
+        bare_rps = wrk(bare_url, args.seconds, args.connections, key)
+        gw_rps = wrk(gw_url, args.seconds, args.connections, key)
+        half = gw_rps / 2
+        latencies = asyncio.run(fixed_rate(gw_url, half, args.seconds, key))
+        print("| measure | value |")  # noqa: T201
+        print("| --- | --- |")  # noqa: T201
+        print(f"| bare FastAPI endpoint, req/s (wrk, {args.connections} connections) | {bare_rps:,.0f} |")  # noqa: T201
+        print(f"| gateway POST /v1/assessments, req/s | {gw_rps:,.0f} |")  # noqa: T201
+        print(f"| ratio gateway / bare (target ≥ 0.5) | {gw_rps / bare_rps:.2f} |")  # noqa: T201
+        print(f"| latency at {half:,.0f} req/s (half load), p50 ms | {pct(latencies, 50):.1f} |")  # noqa: T201
+        print(f"| p99 ms (target ≤ 25) | {pct(latencies, 99):.1f} |")  # noqa: T201
+        print(f"| requests in the latency run | {len(latencies):,} |")  # noqa: T201
+    finally:
+        bare.terminate()
+        group.stop_all()
+        for proc in started:
+            proc.stop()
+
+
+if __name__ == "__main__":
+    main()
