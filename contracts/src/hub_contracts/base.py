@@ -21,8 +21,15 @@ class ContractModel(BaseModel):
 
 
 def base62(length: int) -> str:
-    """A random base62 string from the OS CSPRNG."""
-    return "".join(secrets.choice(BASE62) for _ in range(length))
+    """A random base62 string from the OS CSPRNG (rejection sampling: no modulo bias)."""
+    out: list[str] = []
+    while len(out) < length:
+        for byte in secrets.token_bytes(length * 2):
+            if byte < 248:  # 248 = 4 * 62: bytes at or above it would bias the first characters
+                out.append(BASE62[byte % 62])
+                if len(out) == length:
+                    break
+    return "".join(out)
 
 
 def new_id(prefix: str, length: int = 24) -> str:

@@ -97,19 +97,22 @@ async def _create(body: CreateAssessmentRequest, request: Request, principal: Pr
                                errors=[FieldError(field="callback_url", message=str(exc))]) from None
     now = _seconds(utcnow())
     assessment_id = new_assessment_id()
-    command = CreateAssessment(
+    # The request body is validated already: build the command and snapshot without validating again
+    # (EmailStr alone costs more than the rest of the request).
+    command = CreateAssessment.model_construct(
         command_id=new_id("cmd"), assessment_id=assessment_id, account_id=principal.account_id,
         livemode=principal.livemode, issued_at=now, source="api",
-        candidate=Candidate(email=body.candidate_email, name=body.candidate_name),
+        candidate=Candidate.model_construct(email=body.candidate_email, name=body.candidate_name),
         scenario_id=body.scenario_id, callback_url=body.callback_url, metadata=body.metadata,
         candidate_url=settings.candidate_app_url + challenge_token(assessment_id),
         created_at=now, expires_at=now + timedelta(days=body.expires_in_days),
     )
-    provisional = AssessmentSnapshot(
+    provisional = AssessmentSnapshot.model_construct(
         id=assessment_id, account_id=command.account_id, livemode=command.livemode,
         status=AssessmentStatus.PENDING, version=1, candidate=command.candidate, scenario_id=command.scenario_id,
         callback_url=command.callback_url, metadata=command.metadata, candidate_url=command.candidate_url,
-        source="api", created_at=now, updated_at=now, expires_at=command.expires_at,
+        source="api", created_at=now, updated_at=now, expires_at=command.expires_at, started_at=None,
+        completed_at=None, cancelled_at=None, expired_at=None, cancellation_reason=None, results=None,
     )
     await parts.reader.remember_pending(provisional)
     try:
