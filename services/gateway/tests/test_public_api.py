@@ -198,3 +198,18 @@ async def test_list_paginates_newest_first(gateway: httpx.AsyncClient, account: 
     page = await gateway.get("/v1/assessments", params={"limit": 2}, headers=account.headers("test"))
     assert page.status_code == 200
     assert page.json()["object"] == "list"
+
+
+async def test_kafka_unreachable_is_503_and_reads_still_work(gateway_settings, account: Account) -> None:
+    from hub_devtools.brokers import free_port
+
+    from conftest import serve_gateway
+
+    dead = gateway_settings.model_copy(update={"kafka_bootstrap_servers": f"127.0.0.1:{free_port()}",
+                                               "http_port": free_port()})
+    async with serve_gateway(dead) as url, httpx.AsyncClient(base_url=url, timeout=20) as client:
+        response = await client.post("/v1/assessments", json=SEED_BODY, headers=account.headers())
+        body = assert_problem(response, 503, "service_unavailable")
+        assert int(response.headers["retry-after"]) > 0
+        assert "Nothing was created" in body["detail"] or "retry" in body["detail"].lower()
+        assert (await client.get("/v1/scenarios", headers=account.headers())).status_code == 200

@@ -25,15 +25,38 @@ class CommandPublisher:
         self.topic = ASSESSMENT_COMMANDS.full_name(settings.namespace)
         self.send_timeout_s = send_timeout_s
         self.producer: AIOKafkaProducer | None = None
+        self._reconnect: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.producer = AIOKafkaProducer(
+        """Connect now if Kafka answers; otherwise keep trying in the background. Until connected,
+        commands get a 503 (the gateway still serves reads)."""
+        if not await self._connect():
+            self._reconnect = asyncio.create_task(self._keep_connecting())
+
+    async def _connect(self) -> bool:
+        producer = AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers, client_id="hub-gateway",
             **self.settings.producer_options(),
         )
-        await self.producer.start()
+        try:
+            await producer.start()
+        except (KafkaError, OSError) as exc:
+            log.warning("kafka.unavailable", error=type(exc).__name__)
+            await producer.stop()
+            return False
+        self.producer = producer
+        log.info("kafka.connected")
+        return True
+
+    async def _keep_connecting(self) -> None:
+        delay = 1.0
+        while not await self._connect():
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
     async def stop(self) -> None:
+        if self._reconnect is not None:
+            self._reconnect.cancel()
         if self.producer is not None:
             await self.producer.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
@@ -114,12 +115,15 @@ async def _create(body: CreateAssessmentRequest, request: Request, principal: Pr
         source="api", created_at=now, updated_at=now, expires_at=command.expires_at, started_at=None,
         completed_at=None, cancelled_at=None, expired_at=None, cancellation_reason=None, results=None,
     )
-    await parts.reader.remember_pending(provisional)
-    try:
-        await parts.publisher.publish(command, _traceparent(request))
-    except ProblemError:
+    # Both before the 201, concurrently: the pending record (read your writes) and the durable command.
+    results = await asyncio.gather(parts.reader.remember_pending(provisional),
+                                   parts.publisher.publish(command, _traceparent(request)), return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
         await parts.reader.forget_pending(assessment_id)
-        raise
+        if isinstance(results[1], ProblemError):
+            raise results[1]
+        raise failures[0]
     view = assessment_view(provisional)
     created = AssessmentCreatedResponse(id=view.id, candidate_url=view.candidate_url,
                                         expires_at=view.expires_at, created_at=view.created_at)
