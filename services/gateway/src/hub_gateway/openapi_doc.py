@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -10,8 +12,21 @@ from fastapi.openapi.utils import get_openapi
 from hub_gateway.problems import Problem
 
 
+PUBLIC_DOCUMENT = Path(__file__).with_name("public_openapi.json")
+
+
 def customise_openapi(app: FastAPI) -> None:
+    """`app.openapi()` serves the public document (the gateway's operations plus the forwarded
+    management APIs and the webhook catalogue, built by `hub_devtools.public_openapi`);
+    `app.openapi_generated()` is what this app alone generates."""
+
     def openapi() -> dict[str, Any]:
+        if PUBLIC_DOCUMENT.exists():
+            document: dict[str, Any] = json.loads(PUBLIC_DOCUMENT.read_text())
+            return document
+        return generated()
+
+    def generated() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description,
@@ -31,3 +46,4 @@ def customise_openapi(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi_generated = generated  # type: ignore[attr-defined]

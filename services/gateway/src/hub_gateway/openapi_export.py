@@ -14,7 +14,9 @@ EXPORT_PATH = Path(__file__).resolve().parents[2] / "openapi.json"
 
 
 def current_document() -> dict[str, Any]:
-    return create_app(GatewaySettings(public_base_url="https://api.lextalent.ai")).openapi()
+    app = create_app(GatewaySettings(public_base_url="https://api.lextalent.ai"))
+    document: dict[str, Any] = app.openapi_generated()  # type: ignore[attr-defined]
+    return document
 
 
 def render(document: dict[str, Any]) -> str:
