@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from typing import Any
 
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
