@@ -2,49 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
+from webhook_harness import ScriptedResolver
 
 from hub_webhooks.ssrf import BlockedTargetError, GuardedResolver, TargetPolicy, check_target
 
 STRICT = TargetPolicy()
-
-
-class ScriptedResolver(AbstractResolver):
-    """Answers from a script: each name maps to a list of answers, one per lookup (the last repeats)."""
-
-    def __init__(self, answers: dict[str, list[list[str]]]) -> None:
-        self.answers = answers
-        self.lookups: dict[str, int] = {}
-
-    async def resolve(
-        self,
-        host: str,
-        port: int = 0,
-        family: socket.AddressFamily = socket.AF_INET,
-    ) -> list[ResolveResult]:
-        script = self.answers.get(host)
-        if script is None:
-            raise OSError(f"{host}: no such name")
-        n = self.lookups.get(host, 0)
-        self.lookups[host] = n + 1
-        addresses = script[min(n, len(script) - 1)]
-        return [
-            {
-                "hostname": host,
-                "host": a,
-                "port": port,
-                "family": socket.AF_INET6 if ":" in a else socket.AF_INET,
-                "proto": 0,
-                "flags": socket.AI_NUMERICHOST,
-            }
-            for a in addresses
-        ]
-
-    async def close(self) -> None:
-        return None
 
 
 REFUSED_URLS = [

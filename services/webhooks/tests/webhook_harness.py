@@ -16,6 +16,7 @@ import orjson
 import pytest
 import uvicorn
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 from aiokafka import AIOKafkaProducer
 
 from hub_contracts.assessment import AssessmentSnapshot, AssessmentStatus, Candidate
@@ -32,6 +33,41 @@ from hub_webhooks.settings import WebhooksSettings
 ACCOUNT = "acct_WebhookTest01"
 
 Behaviour = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ScriptedResolver(AbstractResolver):
+    """Answers from a script: each name maps to a list of answers, one per lookup (the last repeats)."""
+
+    def __init__(self, answers: dict[str, list[list[str]]]) -> None:
+        self.answers = answers
+        self.lookups: dict[str, int] = {}
+
+    async def resolve(
+        self,
+        host: str,
+        port: int = 0,
+        family: socket.AddressFamily = socket.AF_INET,
+    ) -> list[ResolveResult]:
+        script = self.answers.get(host)
+        if script is None:
+            raise OSError(f"{host}: no such name")
+        n = self.lookups.get(host, 0)
+        self.lookups[host] = n + 1
+        addresses = script[min(n, len(script) - 1)]
+        return [
+            {
+                "hostname": host,
+                "host": a,
+                "port": port,
+                "family": socket.AF_INET6 if ":" in a else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+            for a in addresses
+        ]
+
+    async def close(self) -> None:
+        return None
 
 
 @dataclass
