@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import pytest
 import uvicorn
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 from aiokafka import AIOKafkaProducer
 
 from hub_contracts.assessment import AssessmentSnapshot, AssessmentStatus, Candidate
@@ -25,11 +27,47 @@ from hub_contracts.ids import new_assessment_id
 from hub_contracts.topics import ASSESSMENT_EVENTS
 from hub_webhooks.app import create_app
 from hub_webhooks.clock import Clock, ManualClock
+from hub_webhooks.keys import WebhookKeys
 from hub_webhooks.settings import WebhooksSettings
 
 ACCOUNT = "acct_WebhookTest01"
 
 Behaviour = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ScriptedResolver(AbstractResolver):
+    """Answers from a script: each name maps to a list of answers, one per lookup (the last repeats)."""
+
+    def __init__(self, answers: dict[str, list[list[str]]]) -> None:
+        self.answers = answers
+        self.lookups: dict[str, int] = {}
+
+    async def resolve(
+        self,
+        host: str,
+        port: int = 0,
+        family: socket.AddressFamily = socket.AF_INET,
+    ) -> list[ResolveResult]:
+        script = self.answers.get(host)
+        if script is None:
+            raise OSError(f"{host}: no such name")
+        n = self.lookups.get(host, 0)
+        self.lookups[host] = n + 1
+        addresses = script[min(n, len(script) - 1)]
+        return [
+            {
+                "hostname": host,
+                "host": a,
+                "port": port,
+                "family": socket.AF_INET6 if ":" in a else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+            for a in addresses
+        ]
+
+    async def close(self) -> None:
+        return None
 
 
 @dataclass
@@ -49,6 +87,8 @@ class Receiver:
     behaviours: dict[str, list[Behaviour]] = field(default_factory=dict)
     default: dict[str, Behaviour] = field(default_factory=dict)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    in_flight: int = 0
+    max_in_flight: int = 0
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -78,7 +118,12 @@ class Receiver:
         self.arrived.set()
         queue = self.behaviours.get(request.path)
         behaviour = queue.pop(0) if queue else self.default.get(request.path, ok)
-        return await behaviour(request)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await behaviour(request)
+        finally:
+            self.in_flight -= 1
 
 
 async def ok(_: web.Request) -> web.StreamResponse:
@@ -98,6 +143,10 @@ def sleep_then_ok(seconds: float) -> Behaviour:
         return web.json_response({"received": True})
 
     return answer
+
+
+def status_forever(code: int) -> Behaviour:
+    return status(code)
 
 
 def redirect_to(location: str) -> Behaviour:
@@ -162,6 +211,42 @@ def settings(kafka_bootstrap: str, redis_url: str, topics: str) -> WebhooksSetti
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
+
+
+async def delivery_of(redis: Any, namespace: str, assessment_id: str) -> dict[str, str]:
+    """The (single) delivery of an assessment, as stored."""
+    keys = WebhookKeys(namespace)
+    ids = await redis.zrange(keys.assessment_index(assessment_id), 0, -1)
+    assert len(ids) == 1, ids
+    raw = await redis.hgetall(keys.delivery(ids[0].decode()))
+    return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+async def wait_delivery(
+    redis: Any,
+    namespace: str,
+    assessment_id: str,
+    predicate: Callable[[dict[str, str]], bool],
+    within_s: float = 15.0,
+) -> dict[str, str]:
+    deadline = time.monotonic() + within_s
+    last: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        keys = WebhookKeys(namespace)
+        ids = await redis.zrange(keys.assessment_index(assessment_id), 0, -1)
+        if ids:
+            last = await delivery_of(redis, namespace, assessment_id)
+            if predicate(last):
+                return last
+        await asyncio.sleep(0.02)
+    raise AssertionError(
+        f"delivery of {assessment_id} never matched; last: { {k: v for k, v in last.items() if k != 'body'} }"
+    )
+
+
+async def attempts_of(redis: Any, namespace: str, delivery_id: str) -> list[dict[str, Any]]:
+    keys = WebhookKeys(namespace)
+    return [orjson.loads(a) for a in await redis.lrange(keys.attempts(delivery_id), 0, -1)]
 
 
 @dataclass

@@ -52,7 +52,8 @@ for i, id in ipairs(ids) do
     if open_until > now then
       wait_until = open_until
     elseif fails >= threshold then
-      if probe_until > now then wait_until = probe_until else probe = true end
+      -- half-open: one probe at a time; the others look again shortly
+      if probe_until > now then wait_until = now + defer_ms else probe = true end
     end
     local slots_key = prefix .. 'slots:' .. dest
     if wait_until == 0 then

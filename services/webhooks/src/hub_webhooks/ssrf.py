@@ -32,6 +32,8 @@ _EXTRA_BLOCKED: tuple[IPNetwork, ...] = tuple(
     ipaddress.ip_network(n)
     for n in (
         "224.0.0.0/4",  # IPv4 multicast
+        "192.0.0.0/24",  # IETF protocol assignments (incl. 192.0.0.9/10, which is_global allows)
+        "192.88.99.0/24",  # 6to4 relay anycast
         "255.255.255.255/32",
         "ff00::/8",  # IPv6 multicast
         "2002::/16",  # 6to4 (embedded IPv4 checked separately; the relay is refused anyway)
