@@ -31,9 +31,15 @@ def doc_example(name: str) -> Any:
 def list_tests_problems(body: Any) -> list[str]:
     if not isinstance(body, list):
         return ["list_tests must answer a JSON array"]
-    return [f"list_tests item {i} needs string partner_test_id and partner_test_name" for i, item in enumerate(body)
-            if not (isinstance(item, dict) and isinstance(item.get("partner_test_id"), str)
-                    and isinstance(item.get("partner_test_name"), str))]
+    return [
+        f"list_tests item {i} needs string partner_test_id and partner_test_name"
+        for i, item in enumerate(body)
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("partner_test_id"), str)
+            and isinstance(item.get("partner_test_name"), str)
+        )
+    ]
 
 
 def send_test_problems(body: Any) -> list[str]:
@@ -46,8 +52,11 @@ def test_status_problems(body: Any) -> list[str]:
     """Greenhouse's rules for a test_status answer (_test_status.md, _introduction.md)."""
     if not isinstance(body, dict):
         return ["test_status must answer a JSON object"]
-    problems = [f"property {k} missing (empty properties must be null)" for k in
-                ("partner_status", "partner_profile_url", "partner_score", "metadata") if k not in body]
+    problems = [
+        f"property {k} missing (empty properties must be null)"
+        for k in ("partner_status", "partner_profile_url", "partner_score", "metadata")
+        if k not in body
+    ]
     if not isinstance(body.get("partner_status"), str):
         problems.append("partner_status must be a string")
     if body.get("partner_status") == "complete" and not body.get("partner_profile_url"):
@@ -60,8 +69,11 @@ def test_status_problems(body: Any) -> list[str]:
         if not isinstance(metadata, dict):
             problems.append("metadata must be an object")
         else:
-            problems.extend(f"metadata[{k!r}] is not a JavaScript primitive" for k, v in metadata.items()
-                            if not isinstance(v, PRIMITIVES))
+            problems.extend(
+                f"metadata[{k!r}] is not a JavaScript primitive"
+                for k, v in metadata.items()
+                if not isinstance(v, PRIMITIVES)
+            )
     return problems
 
 
@@ -110,13 +122,30 @@ class FakeGreenhouse(FakeVendorServer):
     def _headers(self) -> dict[str, str]:
         return {"Authorization": "Basic " + base64.b64encode(f"{self.api_key}:".encode()).decode()}
 
-    async def _call(self, method: str, endpoint: str, *, body: Any = None,
-                    params: dict[str, str] | None = None, api_key: str | None = None) -> tuple[int, Any]:
-        headers = self._headers() if api_key is None else {
-            "Authorization": "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()}
-        async with aiohttp.ClientSession() as session, session.request(
-            method, f"{self.partner_base_url}/{endpoint}", json=body, params=params, headers=headers,
-        ) as resp:
+    async def _call(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+        api_key: str | None = None,
+    ) -> tuple[int, Any]:
+        headers = (
+            self._headers()
+            if api_key is None
+            else {"Authorization": "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()}
+        )
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(
+                method,
+                f"{self.partner_base_url}/{endpoint}",
+                json=body,
+                params=params,
+                headers=headers,
+            ) as resp,
+        ):
             raw = await resp.read()
             return resp.status, json.loads(raw) if raw else None
 
@@ -135,8 +164,9 @@ class FakeGreenhouse(FakeVendorServer):
         return status, answer
 
     async def test_status(self, partner_interview_id: str, api_key: str | None = None) -> tuple[int, Any]:
-        status, body = await self._call("GET", "test_status", params={"partner_interview_id": partner_interview_id},
-                                        api_key=api_key)
+        status, body = await self._call(
+            "GET", "test_status", params={"partner_interview_id": partner_interview_id}, api_key=api_key
+        )
         if status == 200:
             self.deviations.extend(test_status_problems(body))
         return status, body

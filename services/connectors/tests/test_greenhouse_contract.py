@@ -7,16 +7,16 @@ from typing import Any
 import pytest
 from fake_greenhouse import FakeGreenhouse
 
-from hub_contracts.assessment import AssessmentStatus
-from hub_contracts.base import utcnow
-from hub_contracts.events import EventBase
-from hub_contracts.ids import new_assessment_id
 from hub_connectors.framework.integrations import Integration
 from hub_connectors.framework.links import AssessmentLink
 from hub_connectors.framework.testing.contract import ConnectorContract, ContractEnv
 from hub_connectors.framework.testing.events import event_for, snapshot
 from hub_connectors.framework.testing.fake_vendor import FakeVendorServer
 from hub_connectors.greenhouse.connector import GreenhouseConnector, GreenhouseVendorSettings
+from hub_contracts.assessment import AssessmentStatus
+from hub_contracts.base import utcnow
+from hub_contracts.events import EventBase
+from hub_contracts.ids import new_assessment_id
 
 pytestmark = pytest.mark.kafka
 
@@ -44,7 +44,9 @@ class TestGreenhouseContract(ConnectorContract):
         assert isinstance(fake, FakeGreenhouse)
         return greenhouse_vendor_settings(fake)
 
-    async def prepare_push(self, env: ContractEnv, integration: Integration) -> tuple[EventBase, AssessmentLink]:
+    async def prepare_push(
+        self, env: ContractEnv, integration: Integration
+    ) -> tuple[EventBase, AssessmentLink]:
         fake = env.fake
         assert isinstance(fake, FakeGreenhouse)
         fake.api_key = env.api_key
@@ -53,12 +55,21 @@ class TestGreenhouseContract(ConnectorContract):
         assessment_id = new_assessment_id()
         url = fake.take_home_test_url("4242")
         link = AssessmentLink(
-            assessment_id=assessment_id, connector="greenhouse", integration_id=integration.id,
-            account_id=env.account_id, livemode=True, vendor_ref=url,
-            refs={"url": url, "partner_test_id": "ma-due-diligence-v2",
-                  "patch_auth": connector._seal_patch_credential(env.api_key)},
-            created_at=utcnow())
+            assessment_id=assessment_id,
+            connector="greenhouse",
+            integration_id=integration.id,
+            account_id=env.account_id,
+            livemode=True,
+            vendor_ref=url,
+            refs={
+                "url": url,
+                "partner_test_id": "ma-due-diligence-v2",
+                "patch_auth": connector._seal_patch_credential(env.api_key),
+            },
+            created_at=utcnow(),
+        )
         await env.running.ctx.links.claim(link)
-        snap = snapshot(assessment_id, env.account_id, source="greenhouse", status=AssessmentStatus.COMPLETED,
-                        version=3)
+        snap = snapshot(
+            assessment_id, env.account_id, source="greenhouse", status=AssessmentStatus.COMPLETED, version=3
+        )
         return event_for(snap), link

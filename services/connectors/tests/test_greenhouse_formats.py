@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fake_greenhouse import doc_example, list_tests_problems, send_test_problems, test_status_problems
 
+from hub_connectors.framework.testing.events import sample_results, snapshot
+from hub_connectors.greenhouse import formats
 from hub_contracts.assessment import AssessmentStatus
 from hub_contracts.ids import new_assessment_id
 from hub_contracts.scenarios import SCENARIOS, get_scenario
-from hub_connectors.framework.testing.events import sample_results, snapshot
-from hub_connectors.greenhouse import formats
 
 ACCOUNT = "acct_GreenhouseTest01"
 
