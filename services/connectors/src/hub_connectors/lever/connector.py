@@ -124,14 +124,14 @@ class LeverConnector(ConnectorBase[LeverVendorSettings]):
         credentials = await self.ctx.integrations.credentials(integration.id)
         signature_token = credentials.get("signature_token")
         if not signature_token or not formats.signature_valid(webhook, [str(signature_token)]):
-            log.warning("lever.webhook_signature_invalid", integration_id=integration.id, event=webhook.event)
+            log.warning("lever.webhook_signature_invalid", integration_id=integration.id, lever_event=webhook.event)
             raise HTTPException(401, "invalid signature")
         age_s = self.ctx.clock.now() - webhook.triggeredAt / 1000
         if age_s > self.vendor.webhook_max_age_s:
             raise HTTPException(400, "delivery too old")
         replay_key = self._replay_key(integration.id, webhook.token)
         if await self.ctx.redis.exists(replay_key):
-            log.info("lever.webhook_replay", integration_id=integration.id, event=webhook.event)
+            log.info("lever.webhook_replay", integration_id=integration.id, lever_event=webhook.event)
             return {"status": "duplicate"}  # already handled: no second effect
         if not integration.active:
             await self.ctx.integrations.record_error(
