@@ -1,4 +1,4 @@
-"""Lever end to end: OAuth connect, signed webhooks, the real assessments service, write-back to a fake Lever."""
+"""Lever end to end: OAuth connect, signed webhooks, the real assessments service, a fake Lever."""
 
 from __future__ import annotations
 
