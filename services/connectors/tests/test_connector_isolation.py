@@ -29,6 +29,7 @@ from hub_connectors.framework.testing.harness import (
     settings_for_test,
 )
 from hub_connectors.greenhouse.connector import GreenhouseVendorSettings
+from hub_contracts.assessment import AssessmentStatus
 
 pytestmark = pytest.mark.kafka
 
@@ -106,6 +107,12 @@ async def test_lever_down_ten_minutes_does_not_delay_greenhouse(env: Env) -> Non
             route, Fault(status=503, body={"code": "ServiceUnavailable", "message": "down"})
         )
     await env.producers.started(link.assessment_id)
+
+    async def started() -> bool:  # activity and scores are separate topics: keep their order here
+        snap = await env.reader.get(link.assessment_id)
+        return snap is not None and snap.status == AssessmentStatus.IN_PROGRESS
+
+    await eventually(started)
     await env.producers.scored(link.assessment_id, sample_results(91))
     await lever.wait_for_calls("add_tags", 1, answered=503)
     await clock.wait_for_sleepers(1)  # the Lever consumer is backing off, on injected time

@@ -127,3 +127,75 @@ async def test_undecodable_event_goes_to_each_connectors_own_dead_letter_topic(
             assert headers["x-dlq-group"] == group
             assert headers["x-dlq-reason"].startswith("invalid message")
             assert batch.key == b"asmt_000000000000"
+
+
+def test_secret_fields_of_credentials_models_are_stored_revealed_for_encryption() -> None:
+    from pydantic import BaseModel
+
+    from hub_connectors.framework.management_api import plain_data
+
+    class Credentials(BaseModel):
+        password: SecretStr
+        user: str
+
+    assert plain_data(Credentials(password=SecretStr("pa55-word"), user="isu@tenant")) == {
+        "password": "pa55-word",
+        "user": "isu@tenant",
+    }
+
+
+async def test_sealed_link_refs_are_rotated_with_the_keys(redis: Redis, namespace: str) -> None:
+    from hub_connectors.framework.links import AssessmentLink, LinkStore
+    from hub_contracts.base import utcnow
+
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    old, both = CredentialCipher(SecretStr(old_key)), CredentialCipher(SecretStr(f"{new_key},{old_key}"))
+    links = LinkStore(redis, namespace)
+    link = AssessmentLink(
+        assessment_id="asmt_RotateLink001",
+        connector="greenhouse",
+        integration_id="int_x",
+        account_id="acct_RotateTest0001",
+        livemode=True,
+        vendor_ref="u",
+        refs={"sealed_auth": old.encrypt({"api_key": "k"}).decode(), "url": "u"},
+        created_at=utcnow(),
+    )
+    await links.claim(link)
+    assert await links.rotate_sealed_refs(both) == 1
+    rotated = await links.get(link.assessment_id)
+    assert rotated is not None
+    assert rotated.refs["url"] == "u"
+    assert CredentialCipher(SecretStr(new_key)).decrypt(rotated.refs["sealed_auth"].encode()) == {
+        "api_key": "k"
+    }
+
+
+def test_every_registered_connector_runs_the_contract_suite() -> None:
+    """A connector without a `ConnectorContract` subclass among the tests fails here."""
+    import importlib.util
+    import inspect
+    from pathlib import Path
+
+    from hub_connectors.framework.registry import registered
+    from hub_connectors.framework.testing.contract import ConnectorContract
+
+    covered: set[str] = set()
+    for path in Path(__file__).parent.rglob("test_*_contract.py"):
+        spec = importlib.util.spec_from_file_location(f"_contract_scan_{path.stem}", path)
+        assert spec is not None
+        assert spec.loader is not None
+        import sys
+
+        sys.path.insert(0, str(path.parent))
+        try:
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        finally:
+            sys.path.remove(str(path.parent))
+        covered |= {
+            cls.connector_name
+            for _, cls in inspect.getmembers(module, inspect.isclass)
+            if issubclass(cls, ConnectorContract) and cls is not ConnectorContract
+        }
+    assert set(registered()) <= covered, f"connectors without a contract test: {set(registered()) - covered}"

@@ -149,7 +149,7 @@ async def test_stage_change_to_completion_note_with_one_refresh_on_401(env: Env)
     assert notes[0]["score"] == 3  # proficient → Yes
     assert "63/100 (Proficient)" in notes[0]["value"]
     assert str(results.report_url) in notes[0]["value"]
-    assert fake.links[opportunity_id] == [str(results.report_url)]
+    assert await eventually(lambda: _value(fake.links.get(opportunity_id))) == [str(results.report_url)]
     credentials = await env.running.ctx.integrations.credentials(env.integration["id"])
     assert credentials["refresh_token"] in fake.refresh_tokens  # the rotated one was stored
 

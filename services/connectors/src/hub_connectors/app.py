@@ -141,3 +141,24 @@ def main() -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def rotate_keys_main() -> None:
+    """`hub-connectors-rotate-keys`: re-encrypt stored secrets under the first HUB_CREDENTIALS_KEYS key."""
+    import asyncio
+
+    import orjson
+
+    async def run() -> dict[str, int]:
+        ctx = ConnectorContext(ConnectorsSettings(), SystemClock())
+
+        async def no_publish(body: bytes, key: str, headers: KafkaHeaders) -> None:
+            raise RuntimeError("rotation publishes nothing")
+
+        await ctx.start(no_publish)
+        try:
+            return await ctx.rotate_keys()
+        finally:
+            await ctx.stop()
+
+    print(orjson.dumps(asyncio.run(run())).decode())

@@ -205,7 +205,7 @@ class GreenhouseConnector(ConnectorBase[GreenhouseVendorSettings]):
             refs={
                 "url": order.url,
                 "partner_test_id": order.partner_test_id,
-                "patch_auth": self._seal_patch_credential(api_key),
+                "sealed_patch_auth": self._seal_patch_credential(api_key),
             },
         )
         if created:
@@ -217,10 +217,10 @@ class GreenhouseConnector(ConnectorBase[GreenhouseVendorSettings]):
     # customer API key Greenhouse sent with send_test, kept encrypted with the order. Only here.
 
     def _seal_patch_credential(self, api_key: str) -> str:
-        return self.ctx.cipher.encrypt({"api_key": api_key}).decode()
+        return self.ctx.seal({"api_key": api_key})
 
     def _patch_authorization(self, link: AssessmentLink) -> str:
-        api_key = self.ctx.cipher.decrypt(str(link.refs["patch_auth"]).encode())["api_key"]
+        api_key = self.ctx.unseal(link.refs["sealed_patch_auth"])["api_key"]
         return basic_header(str(api_key))
 
     async def handle_event(self, event: EventBase, integration: Integration, link: AssessmentLink) -> None:
