@@ -8,6 +8,7 @@ Run: `hub-connectors` (uvicorn on `HUB_HTTP_HOST:HUB_HTTP_PORT`).
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -45,6 +46,7 @@ def create_broker(settings: ConnectorsSettings) -> KafkaBroker:
         client_id="hub-connectors",
         ack_policy=AckPolicy.MANUAL,
         graceful_timeout=5.0,
+        log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at DEBUG
         **settings.producer_options(),
     )
 
