@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from dead_letter_reading import first_dead_letter
 from fake_lever import FakeLever
 from lever_setup import SIGNATURE_TOKEN, TRIGGER_STAGE, connect_lever, lever_vendor_settings
 from polling import eventually
@@ -41,6 +42,8 @@ TAG = {
 
 @dataclass
 class Env:
+    bootstrap: str
+    namespace: str
     fake: FakeLever
     running: RunningConnectors
     api: InternalApi
@@ -81,7 +84,16 @@ async def env(kafka_bootstrap: str, redis_url: str, topics: str, redis: Redis) -
     ):
         api = InternalApi(session, running, account_id)
         integration = await connect_lever(api)
-        yield Env(fake, running, api, AssessmentReader(redis, topics), integration, producers)
+        yield Env(
+            kafka_bootstrap,
+            topics,
+            fake,
+            running,
+            api,
+            AssessmentReader(redis, topics),
+            integration,
+            producers,
+        )
         fake.assert_clean()
 
 
@@ -193,3 +205,21 @@ async def test_stale_and_unsigned_deliveries_are_refused(env: Env) -> None:
     assert (await fake.deliver(env.webhook_url, unsigned))[0] == 400
     assert (await fake.deliver(env.webhook_url.rsplit("/", 1)[0] + "/int_unknown", unsigned))[0] == 404
     assert fake.calls_to("get_opportunity") == []
+
+
+async def test_a_vendor_refusal_is_recorded_on_the_integration_and_dead_lettered(env: Env) -> None:
+    fake = env.fake
+    opportunity_id = fake.add_opportunity()
+    assessment_id = await env.invite(opportunity_id)
+    await tags_are(env, opportunity_id, TAG["sent"])
+    del fake.opportunities[opportunity_id]  # deleted in Lever meanwhile: 404 ResourceNotFound
+    await env.producers.started(assessment_id)
+    dead = await first_dead_letter(env.bootstrap, env.namespace, "connectors.lever")
+    headers = {k: v.decode() for k, v in dead.headers}
+    assert headers["x-dlq-reason"].startswith("permanent: lever: POST answered 404")
+    assert dead.key == assessment_id.encode()
+    _, view, _ = await env.api.call("GET", f"/{env.integration['id']}")
+    assert view["last_error"]["source"] == "outbound"
+    assert "404" in view["last_error"]["message"]
+    assert view["status"] == "active"  # a missing object is not a credentials problem
+    assert len(fake.calls_to("add_tags", answered=404)) == 1  # not retried

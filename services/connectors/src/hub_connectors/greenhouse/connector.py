@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub_connectors.framework.api_keys import ApiKeyRejectedError, KeyRejection, Principal
 from hub_connectors.framework.connector import ConnectorBase
-from hub_connectors.framework.errors import PermanentError
+from hub_connectors.framework.errors import PermanentError, RetryableError
 from hub_connectors.framework.integrations import Integration
 from hub_connectors.framework.links import AssessmentLink
 from hub_connectors.framework.registry import register
@@ -153,7 +153,10 @@ class GreenhouseConnector(ConnectorBase[GreenhouseVendorSettings]):
                 raise refuse(404, f"unknown partner_test_id {order.partner_test_id!r}")
             if not self._callback_allowed(order.url):
                 raise refuse(400, "url is not a Greenhouse take-home-test URL")
-            return {"partner_interview_id": await self._create(principal, integration, api_key, order)}
+            try:
+                return {"partner_interview_id": await self._create(principal, integration, api_key, order)}
+            except RetryableError:
+                raise refuse(503, "temporarily unavailable, please retry") from None
 
         @router.get("/test_status")
         async def test_status(
