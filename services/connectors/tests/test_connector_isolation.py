@@ -115,7 +115,7 @@ async def test_lever_down_ten_minutes_does_not_delay_greenhouse(env: Env) -> Non
 
     await eventually(started)
     await env.producers.scored(link.assessment_id, sample_results(91))
-    await lever.wait_for_calls("add_tags", 1, answered=503)
+    await lever.wait_for_calls("add_tags", 1, answered=503, within_s=40)
     await clock.wait_for_sleepers(1)  # the Lever consumer is backing off, on injected time
 
     # Greenhouse, meanwhile: a whole order to completion, with no clock movement at all.
@@ -200,7 +200,7 @@ async def test_lever_429_waits_out_its_retry_after_on_the_clock(env: Env) -> Non
         "add_tags", Fault(status=429, headers={"Retry-After": "20"}, body={"code": "TooManyRequests"})
     )
     await env.producers.started(link.assessment_id)
-    await lever.wait_for_calls("add_tags", 1, answered=429)
+    await lever.wait_for_calls("add_tags", 1, answered=429, within_s=40)
     await clock.wait_for_sleepers(1)
     await clock.advance(15)  # backoff alone (1 s) would have retried by now; Retry-After says 20
     await asyncio.sleep(0.5)
