@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import TEST_REF, make_settings, make_snapshot, results, wid
 from lxml import etree
+from workday_fixtures import TEST_REF, make_settings, make_snapshot, results, wid
 
 from hub_connectors.workday.mapping import assess_candidate_write
 from hub_connectors.workday.namespaces import PASSWORD_TEXT, wd, wsse

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TEST_REF, wid
 from lxml import etree
+from workday_fixtures import TEST_REF, wid
 
 from hub_connectors.workday.faults import WorkdayError, error_from_http
 from hub_connectors.workday.namespaces import NSMAP, soapenv, wd

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from conftest import TEST_REF, make_settings
+from workday_fixtures import TEST_REF, make_settings
 
 from hub_connectors.workday.notification import InvalidNotificationError, parse_notification
 from hub_connectors.workday.references import WorkdayReference

@@ -1,0 +1,1 @@
+"""iCIMS Standard Assessment integration: events in; profiles read and `assessmentresults` written back."""
