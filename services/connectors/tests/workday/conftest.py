@@ -1,11 +1,19 @@
-"""Workday test fixtures (helpers live in `workday_fixtures`, importable by name from this directory)."""
+"""Workday test fixtures. Helpers live in `workday_fixtures` and `fake_workday`; the shared e2e helpers
+(`running_assessments`, `polling`) live one directory up, which is put on the import path here so that
+this directory's tests also run on their own."""
 
 from __future__ import annotations
 
-import pytest
-from workday_fixtures import make_settings
+import sys
+from pathlib import Path
 
-from hub_connectors.workday.settings import WorkdayIntegrationSettings
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from workday_fixtures import make_settings  # noqa: E402
+
+from hub_connectors.workday.settings import WorkdayIntegrationSettings  # noqa: E402
 
 
 @pytest.fixture

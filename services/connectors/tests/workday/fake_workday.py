@@ -101,8 +101,13 @@ class FakeWorkday(FakeVendorServer):
         super().__init__()
 
     def setup_routes(self) -> None:
-        self.route("soap", "POST", "/ccx/service/{tenant}/Recruiting/{version}", self._soap,
-                   headers={"Content-Type": re.compile(r'text/xml; charset="?utf-8"?', re.IGNORECASE)})
+        self.route(
+            "soap",
+            "POST",
+            "/ccx/service/{tenant}/Recruiting/{version}",
+            self._soap,
+            headers={"Content-Type": re.compile(r'text/xml; charset="?utf-8"?', re.IGNORECASE)},
+        )
 
     @property
     def services_url(self) -> str:
@@ -110,12 +115,18 @@ class FakeWorkday(FakeVendorServer):
 
     def add_entry(self, candidate_id: str = "C00001", requisition_id: str = "R00001") -> Entry:
         n = len(self.entries) + 1
-        entry = Entry(candidate_id, requisition_id, event_wid=f"ev{n:030d}", job_application_wid=f"ja{n:030d}",
-                      assess_candidate_reference=f"RECRUITING_ASSESSMENT-1-{n}", test_result_wid=f"tr{n:030d}")
+        entry = Entry(
+            candidate_id,
+            requisition_id,
+            event_wid=f"ev{n:030d}",
+            job_application_wid=f"ja{n:030d}",
+            assess_candidate_reference=f"RECRUITING_ASSESSMENT-1-{n}",
+            test_result_wid=f"tr{n:030d}",
+        )
         self.entries.append(entry)
         return entry
 
-    def _answer(self, body: bytes, status: int = 200) -> web.Response:
+    def _reply(self, body: bytes, status: int = 200) -> web.Response:
         try:
             validate_envelope(body)  # the fake speaks the schema too
         except EnvelopeSchemaError as exc:
@@ -133,9 +144,16 @@ class FakeWorkday(FakeVendorServer):
         token = root.find(f"{soapenv('Header')}/{wsse('Security')}/{wsse('UsernameToken')}")
         if token is None:
             return self._deviation("no WS-Security UsernameToken")
-        if token.findtext(wsse("Username")) != self.username or token.findtext(wsse("Password")) != self.password:
-            return self._answer(fault_envelope(SoapFault("soapenv:Client.authenticationError",
-                                                         "invalid username or password")), 500)
+        if (
+            token.findtext(wsse("Username")) != self.username
+            or token.findtext(wsse("Password")) != self.password
+        ):
+            return self._reply(
+                fault_envelope(
+                    SoapFault("soapenv:Client.authenticationError", "invalid username or password")
+                ),
+                500,
+            )
         request = root.find(soapenv("Body"))[0]  # type: ignore[index]
         operation = etree.QName(request).localname
         self.operations.append(operation)
@@ -146,17 +164,25 @@ class FakeWorkday(FakeVendorServer):
         if operation == "Assess_Candidate_Request":
             if self.soap_faults:
                 fault = self.soap_faults.pop(0)
-                return self._answer(fault_envelope(fault), fault.http_status)
+                return self._reply(fault_envelope(fault), fault.http_status)
             return self._assess(request, call.body)
         return self._deviation(f"unexpected operation {operation}")
 
     def _get(self, request: etree._Element) -> web.StreamResponse:
         criteria = request.find(wd("Request_Criteria"))
-        candidate = criteria.findtext(f".//{wd('Candidate_Reference')}/{wd('ID')}") if criteria is not None else None
-        requisition = criteria.findtext(f".//{wd('Job_Requisition_Reference')}/{wd('ID')}") if criteria is not None \
+        candidate = (
+            criteria.findtext(f".//{wd('Candidate_Reference')}/{wd('ID')}") if criteria is not None else None
+        )
+        requisition = (
+            criteria.findtext(f".//{wd('Job_Requisition_Reference')}/{wd('ID')}")
+            if criteria is not None
             else None
-        found = [e for e in self.entries if e.candidate_id == candidate
-                 and (requisition is None or e.requisition_id == requisition)]
+        )
+        found = [
+            e
+            for e in self.entries
+            if e.candidate_id == candidate and (requisition is None or e.requisition_id == requisition)
+        ]
         response = etree.Element(wd("Get_Assess_Candidate_Response"), {wd("version"): VERSION})
         results = _sub(response, "Response_Results")
         _sub(results, "Total_Results", str(len(found)))
@@ -174,7 +200,7 @@ class FakeWorkday(FakeVendorServer):
             test = _sub(assessment, "Assess_Candidate_Test_Result_Data")
             _ref(test, "Assessment_Test_Result_Reference", "WID", entry.test_result_wid)
             _ref(test, "Assessment_Test_Reference", TEST_ID_TYPE, TEST_ID)
-        return self._answer(_envelope(response))
+        return self._reply(_envelope(response))
 
     def _assess(self, request: etree._Element, raw: bytes) -> web.StreamResponse:
         data = request.find(wd("Assess_Candidate_Data"))
@@ -183,12 +209,27 @@ class FakeWorkday(FakeVendorServer):
         candidate = data.findtext(f"{wd('Candidate_Criteria_Data')}/{wd('Candidate_Reference')}/{wd('ID')}")
         known = {e.event_wid for e in self.entries}
         if event is not None and event not in known:
-            return self._answer(fault_envelope(SoapFault("soapenv:Client.validationError", "Invalid ID value",
-                                                         f"'{event}' is not a valid ID value for type = WID")), 500)
+            return self._reply(
+                fault_envelope(
+                    SoapFault(
+                        "soapenv:Client.validationError",
+                        "Invalid ID value",
+                        f"'{event}' is not a valid ID value for type = WID",
+                    )
+                ),
+                500,
+            )
         if event is None and candidate not in {e.candidate_id for e in self.entries}:
-            return self._answer(fault_envelope(SoapFault(
-                "soapenv:Client.validationError", "Validation error occurred.",
-                "The Job Application business process must be in the Assess Candidate state")), 500)
+            return self._reply(
+                fault_envelope(
+                    SoapFault(
+                        "soapenv:Client.validationError",
+                        "Validation error occurred.",
+                        "The Job Application business process must be in the Assess Candidate state",
+                    )
+                ),
+                500,
+            )
         assessment = data.find(wd("Candidate_Assessment_Data"))
         assert assessment is not None
         test = assessment.find(wd("Assess_Candidate_Test_Result_Data"))
@@ -196,19 +237,21 @@ class FakeWorkday(FakeVendorServer):
         def text(element: etree._Element | None, path: str) -> str | None:
             return element.findtext(path) if element is not None else None
 
-        self.writes.append(Write(
-            event_wid=event,
-            status_wid=assessment.findtext(f"{wd('Assessment_Status_Reference')}/{wd('ID')}") or "",
-            assessed_on=assessment.findtext(wd("Assessed_On_Date")) or "",
-            comment=assessment.findtext(wd("Overall_Assessment_Comment")),
-            test_url=assessment.findtext(wd("Assessment_Test_URL")),
-            score=text(test, wd("Assessment_Test_Score")),
-            test_date=text(test, wd("Assessment_Test_Date")),
-            results_url=text(test, wd("Assessment_Test_Results_URL")),
-            test_status_wid=text(test, f"{wd('Assessment_Test_Status_Reference')}/{wd('ID')}"),
-            raw=raw,
-        ))
+        self.writes.append(
+            Write(
+                event_wid=event,
+                status_wid=assessment.findtext(f"{wd('Assessment_Status_Reference')}/{wd('ID')}") or "",
+                assessed_on=assessment.findtext(wd("Assessed_On_Date")) or "",
+                comment=assessment.findtext(wd("Overall_Assessment_Comment")),
+                test_url=assessment.findtext(wd("Assessment_Test_URL")),
+                score=text(test, wd("Assessment_Test_Score")),
+                test_date=text(test, wd("Assessment_Test_Date")),
+                results_url=text(test, wd("Assessment_Test_Results_URL")),
+                test_status_wid=text(test, f"{wd('Assessment_Test_Status_Reference')}/{wd('ID')}"),
+                raw=raw,
+            )
+        )
         response = etree.Element(wd("Assess_Candidate_Response"), {wd("version"): VERSION})
         _ref(response, "Candidate_Assessment_Event_Reference", "WID", f"cae{len(self.writes):029d}")
         _ref(response, "Candidate_Assessment_Reference", "WID", f"ca{len(self.writes):030d}")
-        return self._answer(_envelope(response))
+        return self._reply(_envelope(response))

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub_connectors.framework.api_keys import ApiKeyRejectedError, KeyRejection, Principal
@@ -54,12 +54,15 @@ MAX_NOTIFICATION_BYTES = 256 * 1024
 
 
 class WorkdayCredentials(BaseModel):
-    """The Integration System User's login (`ISU@tenant` or just the ISU name)."""
+    """The Integration System User's login (`ISU@tenant` or just the ISU name).
+
+    Plain `str`, not SecretStr: the management API stores `model_dump(mode="json")`, which would mask it.
+    The framework encrypts the whole credentials blob; nothing here is logged or returned."""
 
     model_config = ConfigDict(extra="forbid")
 
     isu_username: str = Field(min_length=1, max_length=200)
-    isu_password: SecretStr
+    isu_password: str = Field(min_length=1, max_length=500)
 
 
 class WorkdayVendorSettings(BaseSettings):
@@ -290,7 +293,7 @@ class WorkdayConnector(ConnectorBase[WorkdayVendorSettings]):
         document = envelope(
             request_element,
             username=isu_username(credentials.isu_username, settings.tenant),
-            password=credentials.isu_password.get_secret_value(),
+            password=credentials.isu_password,
         )
         try:
             validate_envelope(document)
