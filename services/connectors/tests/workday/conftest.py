@@ -11,9 +11,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from workday_fixtures import make_settings  # noqa: E402
+from workday_fixtures import make_settings
 
-from hub_connectors.workday.settings import WorkdayIntegrationSettings  # noqa: E402
+from hub_connectors.workday.settings import WorkdayIntegrationSettings
 
 
 @pytest.fixture

@@ -331,9 +331,10 @@ class WorkdayConnector(ConnectorBase[WorkdayVendorSettings]):
 
     async def _entry(
         self, integration: Integration, settings: WorkdayIntegrationSettings, link: AssessmentLink
-    ) -> AssessCandidateEntry | None:
+    ) -> tuple[AssessCandidateEntry | None, AssessmentLink]:
+        """The Get_Assess_Candidate entry (asked once, then remembered on the link) and the current link."""
         if isinstance(link.refs.get("entry"), dict):
-            return _entry_from_refs(link.refs["entry"])
+            return _entry_from_refs(link.refs["entry"]), link
         refs = link.refs
         ref = WorkdayReference.model_validate
         if settings.lookup == "job_application" and refs.get("job_application"):
@@ -351,10 +352,10 @@ class WorkdayConnector(ConnectorBase[WorkdayVendorSettings]):
         )
         entry = choose_entry(read_get_assess_candidate(response), ref(refs["test"]))
         if entry is not None:
-            await self.ctx.links.update_refs(link, {"entry": _entry_to_refs(entry)})
+            link = await self.ctx.links.update_refs(link, {"entry": _entry_to_refs(entry)})
         else:
             log.warning("workday.no_entry", assessment_id=link.assessment_id, integration_id=integration.id)
-        return entry
+        return entry, link
 
     async def handle_event(self, event: EventBase, integration: Integration, link: AssessmentLink) -> None:
         settings = WorkdayIntegrationSettings.model_validate(integration.settings)
@@ -364,7 +365,7 @@ class WorkdayConnector(ConnectorBase[WorkdayVendorSettings]):
                 "workday.state_not_mapped", status=snapshot.status.value, assessment_id=link.assessment_id
             )
             return
-        entry = await self._entry(integration, settings, link)
+        entry, link = await self._entry(integration, settings, link)
         test = WorkdayReference.model_validate(link.refs["test"])
         candidate = WorkdayReference.model_validate(link.refs["candidate"])
         requisition = link.refs.get("job_requisition")
