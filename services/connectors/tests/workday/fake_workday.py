@@ -91,7 +91,7 @@ def fault_envelope(fault: SoapFault) -> bytes:
 class FakeWorkday(FakeVendorServer):
     vendor = "workday"
 
-    def __init__(self, username: str = f"isu_lextalent@{TENANT}", password: str = "wd-isu-Pa55word!") -> None:
+    def __init__(self, username: str = f"isu_lextalent@{TENANT}", password: str = "wd-isu-Pa55word!") -> None:  # noqa: S107
         self.username = username
         self.password = password
         self.entries: list[Entry] = []

@@ -129,7 +129,8 @@ async def test_notification_to_completion_writes_back_with_retry_on_server_fault
     assert done.test_status_wid == "passed-wid"
     assert done.results_url == str(results.report_url)
     assert done.test_date == results.completed_at.date().isoformat()
-    assert done.comment is not None and "88/100 (advanced)" in done.comment
+    assert done.comment is not None
+    assert "88/100 (advanced)" in done.comment
     answered = [c.answered for c in fake.calls_to("soap")]
     assert answered.count(500) == 1  # the Server fault, then the retry that succeeded
     assert fake.operations.count("Get_Assess_Candidate_Request") == 1  # the entry is remembered
