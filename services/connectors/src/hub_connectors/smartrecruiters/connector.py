@@ -128,8 +128,8 @@ class SmartRecruitersConnector(ConnectorBase[SmartRecruitersVendorSettings]):
     initial_status = IntegrationStatus.PENDING_AUTHORIZATION
     state_mapping = {
         AssessmentStatus.PENDING: "201 answer to POST /packages/orders with our assessment URL",
-        AssessmentStatus.IN_PROGRESS: "PATCH results, status IN_PROGRESS (push_status_updates only; unconfirmed)",
-        AssessmentStatus.COMPLETED: "PATCH results (COMPLETED, score, scoreLabel, resultUrl) + PDF attachment",
+        AssessmentStatus.IN_PROGRESS: "PATCH status IN_PROGRESS (push_status_updates only; unconfirmed)",
+        AssessmentStatus.COMPLETED: "PATCH COMPLETED, score, scoreLabel, resultUrl; PDF attachment",
         AssessmentStatus.EXPIRED: "PATCH results, status EXPIRED (push_status_updates only; unconfirmed)",
         AssessmentStatus.CANCELLED: "PATCH results, status CANCELLED (push_status_updates only; unconfirmed)",
     }
