@@ -64,7 +64,7 @@ class TestGreenhouseContract(ConnectorContract):
             refs={
                 "url": url,
                 "partner_test_id": "ma-due-diligence-v2",
-                "patch_auth": connector._seal_patch_credential(env.api_key),
+                "sealed_patch_auth": connector._seal_patch_credential(env.api_key),
             },
             created_at=utcnow(),
         )

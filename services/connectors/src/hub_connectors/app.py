@@ -8,6 +8,7 @@ Run: `hub-connectors` (uvicorn on `HUB_HTTP_HOST:HUB_HTTP_PORT`).
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -45,6 +46,7 @@ def create_broker(settings: ConnectorsSettings) -> KafkaBroker:
         client_id="hub-connectors",
         ack_policy=AckPolicy.MANUAL,
         graceful_timeout=5.0,
+        log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at DEBUG
         **settings.producer_options(),
     )
 
@@ -141,3 +143,24 @@ def main() -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def rotate_keys_main() -> None:
+    """`hub-connectors-rotate-keys`: re-encrypt stored secrets under the first HUB_CREDENTIALS_KEYS key."""
+    import asyncio
+
+    import orjson
+
+    async def run() -> dict[str, int]:
+        ctx = ConnectorContext(ConnectorsSettings(), SystemClock())
+
+        async def no_publish(body: bytes, key: str, headers: KafkaHeaders) -> None:
+            raise RuntimeError("rotation publishes nothing")
+
+        await ctx.start(no_publish)
+        try:
+            return await ctx.rotate_keys()
+        finally:
+            await ctx.stop()
+
+    print(orjson.dumps(asyncio.run(run())).decode())

@@ -14,7 +14,8 @@ from hub_connectors.framework.context import ConnectorContext
 from hub_connectors.framework.integrations import Integration, IntegrationStatus
 from hub_connectors.framework.links import AssessmentLink
 from hub_connectors.framework.ratelimit import RateLimit
-from hub_contracts.assessment import AssessmentStatus
+from hub_contracts.assessment import AssessmentStatus, Candidate, Metadata
+from hub_contracts.base import utcnow
 from hub_contracts.events import EventBase
 
 VendorSettingsT = TypeVar("VendorSettingsT", bound=BaseSettings)
@@ -84,3 +85,59 @@ class ConnectorBase(ABC, Generic[VendorSettingsT]):
     async def on_integration_deleted(self, integration: Integration) -> None:
         """Clean up at the vendor (e.g. delete webhooks we created). Errors are logged, not raised."""
         return
+
+    # ------------------------------------------------------------------ helpers for connectors
+
+    async def request_assessment(
+        self,
+        integration: Integration,
+        *,
+        candidate: Candidate,
+        scenario_id: str,
+        vendor_ref: str,
+        refs: dict[str, Any],
+        metadata: Metadata | None = None,
+        traceparent: str | None = None,
+    ) -> tuple[str, bool]:
+        """Create an assessment for a vendor trigger through the normal command path.
+
+        Links it to the vendor object `vendor_ref` first: a vendor retrying the same trigger gets
+        the first assessment's id back and `created=False`. Returns once Kafka acknowledged.
+        """
+        command = self.ctx.commands.new_create(
+            account_id=integration.account_id,
+            livemode=integration.livemode,
+            connector=self.name,
+            candidate=candidate,
+            scenario_id=scenario_id,
+            metadata=metadata,
+        )
+        link = AssessmentLink(
+            assessment_id=command.assessment_id,
+            connector=self.name,
+            integration_id=integration.id,
+            account_id=integration.account_id,
+            livemode=integration.livemode,
+            vendor_ref=vendor_ref,
+            refs=refs,
+            created_at=utcnow(),
+        )
+        assessment_id, created = await self.ctx.links.claim(link)
+        if created:
+            try:
+                await self.ctx.commands.send(command, traceparent)
+            except Exception:
+                await self.ctx.links.release(link)  # let the vendor's retry try again
+                raise
+        return assessment_id, created
+
+    async def request_cancel(self, link: AssessmentLink, reason: str) -> None:
+        await self.ctx.commands.send(
+            self.ctx.commands.new_cancel(
+                assessment_id=link.assessment_id,
+                account_id=link.account_id,
+                livemode=link.livemode,
+                connector=self.name,
+                reason=reason[:500],
+            )
+        )

@@ -61,7 +61,7 @@ class EventConsumer:
         log.debug(
             "connector.event",
             connector=self.connector.name,
-            event=event_type(event),
+            event_type=event_type(event),
             assessment_id=event.assessment_id,
             version=event.version,
             outcome=outcome,

@@ -105,3 +105,17 @@ class ConnectorContext:
 
     def public_url(self, path: str) -> str:
         return f"{self.settings.public_base_url.rstrip('/')}{path}"
+
+    async def rotate_keys(self) -> dict[str, int]:
+        """Re-encrypt stored secrets (integration credentials, sealed link refs) under the primary key."""
+        return {
+            "integrations": await self.integrations.rotate_credentials(),
+            "links": await self.links.rotate_sealed_refs(self.cipher),
+        }
+
+    def seal(self, secret: dict[str, object]) -> str:
+        """Encrypt a small secret for an AssessmentLink ref named `sealed_…` (rotated with the keys)."""
+        return self.cipher.encrypt(secret).decode()
+
+    def unseal(self, token: object) -> dict[str, object]:
+        return self.cipher.decrypt(str(token).encode())

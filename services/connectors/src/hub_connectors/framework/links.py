@@ -16,9 +16,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 
+from hub_connectors.framework.crypto import CredentialCipher
 from hub_connectors.framework.redis_values import as_text
 
 LINK_TTL_S = 400 * 24 * 3600
+SEALED_PREFIX = "sealed_"
+"""Link refs whose key starts with this hold secrets sealed with the credentials cipher (rotated with it)."""
 
 
 class AssessmentLink(BaseModel):
@@ -118,3 +121,22 @@ class LinkStore:
 
     async def mark_pushed(self, connector: str, assessment_id: str, version: int) -> None:
         await self._mark(keys=[self.keys.pushed(connector, assessment_id)], args=[version, LINK_TTL_S])
+
+    async def rotate_sealed_refs(self, cipher: CredentialCipher) -> int:
+        """Re-encrypt every `sealed_*` ref under the primary key; returns how many links changed."""
+        count = 0
+        async for key in self.redis.scan_iter(match=f"{self.keys.namespace}conn:link:*", count=500):
+            raw = await self.redis.get(key)
+            if raw is None:
+                continue
+            link = AssessmentLink.model_validate_json(raw)
+            sealed = {
+                k: cipher.rotate(str(v).encode()).decode()
+                for k, v in link.refs.items()
+                if k.startswith(SEALED_PREFIX)
+            }
+            if sealed:
+                updated = link.model_copy(update={"refs": {**link.refs, **sealed}})
+                await self.redis.set(key, updated.model_dump_json(), keepttl=True)
+                count += 1
+        return count

@@ -13,7 +13,8 @@ from typing import Any
 import orjson
 import structlog
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretBytes, SecretStr, ValidationError
+from pydantic_core import to_jsonable_python
 
 from hub_connectors.framework.connector import ConnectorBase
 from hub_connectors.framework.context import ConnectorContext
@@ -44,6 +45,23 @@ class UpdateIntegrationBody(BaseModel):
     enabled: bool | None = None
 
 
+def _reveal(value: Any) -> Any:
+    if isinstance(value, SecretStr | SecretBytes):
+        secret = value.get_secret_value()
+        return secret.decode() if isinstance(secret, bytes) else secret
+    if isinstance(value, dict):
+        return {k: _reveal(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_reveal(v) for v in value]
+    return to_jsonable_python(value)
+
+
+def plain_data(model: BaseModel) -> dict[str, Any]:
+    """JSON-ready data of a validated model, with `SecretStr` fields revealed (they are encrypted next)."""
+    data: dict[str, Any] = _reveal(model.model_dump(mode="python"))
+    return data
+
+
 def management_router(ctx: ConnectorContext, connectors: dict[str, ConnectorBase[Any]]) -> APIRouter:
     router = APIRouter(prefix="/internal/v1/integrations")
 
@@ -70,7 +88,7 @@ def management_router(ctx: ConnectorContext, connectors: dict[str, ConnectorBase
 
     def validated(model: type[BaseModel], data: dict[str, Any], field: str) -> dict[str, Any]:
         try:
-            return model.model_validate(data).model_dump(mode="json")
+            return plain_data(model.model_validate(data))
         except ValidationError as exc:
             raise bad_request(f"Invalid {field} for this connector.", field_errors(exc, field)) from None
 

@@ -24,7 +24,6 @@ from hub_connectors.framework.links import AssessmentLink
 from hub_connectors.framework.registry import register
 from hub_connectors.greenhouse import formats
 from hub_contracts.assessment import AssessmentStatus
-from hub_contracts.base import utcnow
 from hub_contracts.events import EventBase
 from hub_contracts.scenarios import SCENARIOS, Scenario, get_scenario
 
@@ -197,35 +196,19 @@ class GreenhouseConnector(ConnectorBase[GreenhouseVendorSettings]):
     async def _create(
         self, principal: Principal, integration: Integration, api_key: str, order: formats.SendTestRequest
     ) -> str:
-        command = self.ctx.commands.new_create(
-            account_id=principal.account_id,
-            livemode=principal.livemode,
-            connector=self.name,
+        assessment_id, created = await self.request_assessment(
+            integration,
             candidate=formats.candidate_of(order),
             scenario_id=order.partner_test_id,
             metadata=formats.metadata_of(order),
-        )
-        link = AssessmentLink(
-            assessment_id=command.assessment_id,
-            connector=self.name,
-            integration_id=integration.id,
-            account_id=principal.account_id,
-            livemode=principal.livemode,
             vendor_ref=order.url,
             refs={
                 "url": order.url,
                 "partner_test_id": order.partner_test_id,
-                "patch_auth": self._seal_patch_credential(api_key),
+                "sealed_patch_auth": self._seal_patch_credential(api_key),
             },
-            created_at=utcnow(),
         )
-        assessment_id, created = await self.ctx.links.claim(link)
         if created:
-            try:
-                await self.ctx.commands.send(command)
-            except Exception:
-                await self.ctx.links.release(link)
-                raise
             log.info("greenhouse.test_sent", assessment_id=assessment_id, integration_id=integration.id)
         return assessment_id
 
@@ -234,10 +217,10 @@ class GreenhouseConnector(ConnectorBase[GreenhouseVendorSettings]):
     # customer API key Greenhouse sent with send_test, kept encrypted with the order. Only here.
 
     def _seal_patch_credential(self, api_key: str) -> str:
-        return self.ctx.cipher.encrypt({"api_key": api_key}).decode()
+        return self.ctx.seal({"api_key": api_key})
 
     def _patch_authorization(self, link: AssessmentLink) -> str:
-        api_key = self.ctx.cipher.decrypt(str(link.refs["patch_auth"]).encode())["api_key"]
+        api_key = self.ctx.unseal(link.refs["sealed_patch_auth"])["api_key"]
         return basic_header(str(api_key))
 
     async def handle_event(self, event: EventBase, integration: Integration, link: AssessmentLink) -> None:

@@ -23,7 +23,6 @@ from hub_connectors.lever.client import LeverApi
 from hub_connectors.lever.oauth import LeverOAuth
 from hub_connectors.lever.settings import LeverCredentials, LeverSettings, LeverVendorSettings
 from hub_contracts.assessment import AssessmentStatus, Candidate
-from hub_contracts.base import utcnow
 from hub_contracts.events import EventBase
 from hub_contracts.scenarios import get_scenario
 
@@ -124,14 +123,14 @@ class LeverConnector(ConnectorBase[LeverVendorSettings]):
         credentials = await self.ctx.integrations.credentials(integration.id)
         signature_token = credentials.get("signature_token")
         if not signature_token or not formats.signature_valid(webhook, [str(signature_token)]):
-            log.warning("lever.webhook_signature_invalid", integration_id=integration.id, event=webhook.event)
+            log.warning("lever.bad_signature", integration_id=integration.id, lever_event=webhook.event)
             raise HTTPException(401, "invalid signature")
         age_s = self.ctx.clock.now() - webhook.triggeredAt / 1000
         if age_s > self.vendor.webhook_max_age_s:
             raise HTTPException(400, "delivery too old")
         replay_key = self._replay_key(integration.id, webhook.token)
         if await self.ctx.redis.exists(replay_key):
-            log.info("lever.webhook_replay", integration_id=integration.id, event=webhook.event)
+            log.info("lever.webhook_replay", integration_id=integration.id, lever_event=webhook.event)
             return {"status": "duplicate"}  # already handled: no second effect
         if not integration.active:
             await self.ctx.integrations.record_error(
@@ -178,39 +177,21 @@ class LeverConnector(ConnectorBase[LeverVendorSettings]):
                 {"opportunityId": change.opportunityId},
             )
             return "ignored"
-        command = self.ctx.commands.new_create(
-            account_id=integration.account_id,
-            livemode=integration.livemode,
-            connector=self.name,
+        assessment_id, created = await self.request_assessment(
+            integration,
             candidate=Candidate(email=opportunity.emails[0], name=opportunity.name[:200]),
             scenario_id=settings.scenario_id,
-            metadata={"ats": "lever", "lever_opportunity_id": change.opportunityId[:500]},
-        )
-        link = AssessmentLink(
-            assessment_id=command.assessment_id,
-            connector=self.name,
-            integration_id=integration.id,
-            account_id=integration.account_id,
-            livemode=integration.livemode,
             vendor_ref=change.opportunityId,
+            metadata={"ats": "lever", "lever_opportunity_id": change.opportunityId[:500]},
             refs={
                 "opportunity_id": change.opportunityId,
                 "candidate_id": change.candidateId,
                 "contact_id": change.contactId,
             },
-            created_at=utcnow(),
         )
-        _, created = await self.ctx.links.claim(link)
         if not created:
             return "duplicate"
-        try:
-            await self.ctx.commands.send(command)
-        except Exception:
-            await self.ctx.links.release(link)
-            raise
-        log.info(
-            "lever.assessment_requested", assessment_id=command.assessment_id, integration_id=integration.id
-        )
+        log.info("lever.assessment_requested", assessment_id=assessment_id, integration_id=integration.id)
         return "assessment_created"
 
     async def _cancel(self, integration: Integration, archive: formats.ArchiveChange) -> str:
@@ -221,15 +202,7 @@ class LeverConnector(ConnectorBase[LeverVendorSettings]):
         if snapshot is not None and snapshot.status.is_terminal:
             return "ignored"
         reason = str((archive.toArchived or {}).get("reason") or "")[:200]
-        await self.ctx.commands.send(
-            self.ctx.commands.new_cancel(
-                assessment_id=link.assessment_id,
-                account_id=integration.account_id,
-                livemode=integration.livemode,
-                connector=self.name,
-                reason=f"Candidate archived in Lever {reason}".strip(),
-            )
-        )
+        await self.request_cancel(link, f"Candidate archived in Lever {reason}".strip())
         return "assessment_cancelled"
 
     # ------------------------------------------------------------------------------ outbound side
