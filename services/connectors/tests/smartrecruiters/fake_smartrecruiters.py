@@ -62,11 +62,25 @@ class FakeSmartRecruiters(FakeVendorServer):
     def setup_routes(self) -> None:
         auth = self._bearer
         self.route("token", "POST", "/identity/oauth/token", self._token, body_kind="form")
-        self.route("enable_company", "POST", f"{API}/integration/company/{{company_id}}", self._enable, auth=auth)
-        self.route("results", "PATCH", f"{API}/orders/{{order_id}}/results", self._results, auth=auth,
-                   body=ResultsBody)
-        self.route("attachment", "POST", f"{API}/orders/{{order_id}}/results/attachment", self._attachment,
-                   auth=auth, body_kind="multipart")
+        self.route(
+            "enable_company", "POST", f"{API}/integration/company/{{company_id}}", self._enable, auth=auth
+        )
+        self.route(
+            "results",
+            "PATCH",
+            f"{API}/orders/{{order_id}}/results",
+            self._results,
+            auth=auth,
+            body=ResultsBody,
+        )
+        self.route(
+            "attachment",
+            "POST",
+            f"{API}/orders/{{order_id}}/results/attachment",
+            self._attachment,
+            auth=auth,
+            body_kind="multipart",
+        )
 
     def _bearer(self, request: web.Request) -> str | None:
         value = request.headers.get("Authorization", "")
@@ -76,8 +90,12 @@ class FakeSmartRecruiters(FakeVendorServer):
         self.tokens.clear()
 
     def _limits(self, remaining: int = 9) -> dict[str, str]:
-        return {"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": str(remaining),
-                "X-RateLimit-Concurrent-Limit": "8", "X-RateLimit-Concurrent-Remaining": str(8 - self.in_flight)}
+        return {
+            "X-RateLimit-Limit": "10",
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Concurrent-Limit": "8",
+            "X-RateLimit-Concurrent-Remaining": str(8 - self.in_flight),
+        }
 
     def _token(self, call: RecordedCall) -> web.Response:
         form = call.form or {}
@@ -107,8 +125,9 @@ class FakeSmartRecruiters(FakeVendorServer):
     async def _results(self, call: RecordedCall) -> web.Response:
         order_id = call.params["order_id"]
         if order_id not in self.orders:
-            return json_response({"code": "NOT_FOUND", "message": f"order {order_id} not found"}, 404,
-                                 self._limits())
+            return json_response(
+                {"code": "NOT_FOUND", "message": f"order {order_id} not found"}, 404, self._limits()
+            )
         await self._counted()
         self.results.setdefault(order_id, []).append(call.json)
         return web.Response(status=204, headers=self._limits())
@@ -116,29 +135,42 @@ class FakeSmartRecruiters(FakeVendorServer):
     async def _attachment(self, call: RecordedCall) -> web.Response:
         order_id = call.params["order_id"]
         message = BytesParser(policy=default).parsebytes(
-            f"Content-Type: {call.headers['Content-Type']}\r\n\r\n".encode() + call.body)
-        parts = [p for p in message.iter_parts() if p.get_param("name", header="content-disposition") == "file"]
+            f"Content-Type: {call.headers['Content-Type']}\r\n\r\n".encode() + call.body
+        )
+        parts = [
+            p for p in message.iter_parts() if p.get_param("name", header="content-disposition") == "file"
+        ]
         if len(parts) != 1:
             return self._deviation("attachment without exactly one `file` part")
         data = parts[0].get_payload(decode=True)
-        if not isinstance(data, bytes) or not data.startswith(b"%PDF") or \
-                parts[0].get_content_type() != "application/pdf":
+        if (
+            not isinstance(data, bytes)
+            or not data.startswith(b"%PDF")
+            or parts[0].get_content_type() != "application/pdf"
+        ):
             return self._deviation("attachment is not a PDF")
         self.attachments.setdefault(order_id, []).append(data)
         return json_response({"id": f"att-{len(self.attachments[order_id])}"}, 201, self._limits())
 
     # ------------------------------------------------------------------ what SmartRecruiters sends us
     async def our_token(self, session: aiohttp.ClientSession, url: str, client_id: str, secret: str) -> str:
-        async with session.post(url, data={"grant_type": "client_credentials", "client_id": client_id,
-                                           "client_secret": secret}) as resp:
+        async with session.post(
+            url, data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+        ) as resp:
             body = await resp.json()
             assert resp.status == 200, body
             return str(body["access_token"])
 
-    def order(self, order_id: str = "ord-1", company: str = "ACME", package: str = "ma-due-diligence-v2"
-              ) -> dict[str, Any]:
+    def order(
+        self, order_id: str = "ord-1", company: str = "ACME", package: str = "ma-due-diligence-v2"
+    ) -> dict[str, Any]:
         self.orders.add(order_id)
-        return {"id": order_id, "assessmentPackageId": package, "applicationId": f"app-{order_id}",
-                "candidate": {"id": "c-1", "firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"},
-                "company": {"id": company, "name": "Acme LLP"}, "job": {"id": "j-1", "title": "Associate"},
-                "requestor": {"firstName": "Rita", "lastName": "Recruiter", "email": "rita@acme.example"}}
+        return {
+            "id": order_id,
+            "assessmentPackageId": package,
+            "applicationId": f"app-{order_id}",
+            "candidate": {"id": "c-1", "firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"},
+            "company": {"id": company, "name": "Acme LLP"},
+            "job": {"id": "j-1", "title": "Associate"},
+            "requestor": {"firstName": "Rita", "lastName": "Recruiter", "email": "rita@acme.example"},
+        }

@@ -35,7 +35,7 @@ from hub_connectors.framework.testing.harness import (
 from hub_contracts.assessment import AssessmentStatus
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "workday"))
-from dead_letters import read_dead_letters  # noqa: E402
+from dead_letters import read_dead_letters
 
 pytestmark = pytest.mark.kafka
 
@@ -58,8 +58,9 @@ class Env:
 
     async def as_smartrecruiters(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         token = await self.fake.our_token(self.session, self.url("/oauth/token"), *INBOUND)
-        async with self.session.request(method, self.url(path), json=body,
-                                        headers={"Authorization": f"Bearer {token}"}) as resp:
+        async with self.session.request(
+            method, self.url(path), json=body, headers={"Authorization": f"Bearer {token}"}
+        ) as resp:
             return resp.status, await resp.json(content_type=None) if resp.status != 204 else None
 
 
@@ -70,15 +71,28 @@ async def env(kafka_bootstrap: str, redis_url: str, topics: str, redis: Redis) -
     async with (
         FakeSmartRecruiters() as fake,
         running_assessments(kafka_bootstrap, redis_url, topics),
-        running_connectors(settings, vendor_settings={"smartrecruiters": sr_vendor_settings(fake)},
-                           enabled=["smartrecruiters"]) as running,
+        running_connectors(
+            settings,
+            vendor_settings={"smartrecruiters": sr_vendor_settings(fake)},
+            enabled=["smartrecruiters"],
+        ) as running,
         aiohttp.ClientSession() as session,
         InternalProducers(kafka_bootstrap, topics) as producers,
     ):
         api = InternalApi(session, running, account_id)
         integration = await api.create("smartrecruiters", sr_settings())
-        yield Env(fake, running, session, api, AssessmentReader(redis, topics), producers, integration, api_key,
-                  kafka_bootstrap, topics)
+        yield Env(
+            fake,
+            running,
+            session,
+            api,
+            AssessmentReader(redis, topics),
+            producers,
+            integration,
+            api_key,
+            kafka_bootstrap,
+            topics,
+        )
         fake.assert_clean()
 
 
@@ -86,7 +100,9 @@ async def consent(env: Env) -> None:
     async with env.session.get(env.integration["connect"]["consent_url"]) as resp:
         assert resp.status == 200
         assert "company <strong>ACME</strong>" in (await resp.text()).replace("company\n", "company ")
-    async with env.session.post(env.url("/integration"), data={"company_id": "ACME", "api_key": env.api_key}) as resp:
+    async with env.session.post(
+        env.url("/integration"), data={"company_id": "ACME", "api_key": env.api_key}
+    ) as resp:
         assert resp.status == 200, await resp.text()
 
 
@@ -112,8 +128,11 @@ async def test_consent_order_start_and_completion_with_429_and_expired_token(env
 
     assessment_id = accepted["externalId"]
     snap = await eventually(lambda: env.reader.get(assessment_id))
-    assert (snap.source, snap.candidate.name, snap.candidate.email) == ("smartrecruiters", "Jane Doe",
-                                                                          "jane@example.com")
+    assert (snap.source, snap.candidate.name, snap.candidate.email) == (
+        "smartrecruiters",
+        "Jane Doe",
+        "jane@example.com",
+    )
     assert accepted["assessmentUrl"] == snap.candidate_url
 
     await env.producers.started(assessment_id)
@@ -132,7 +151,12 @@ async def test_consent_order_start_and_completion_with_429_and_expired_token(env
     assert completed["resultUrl"] == str(results.report_url)
     assert b"Overall score: 93/100" in fake.attachments["ord-1"][0]
     answered = [c.answered for c in fake.calls_to("results")]
-    assert answered == [204, 401, 429, 204]  # expired token refreshed, then throttled, then through
+    assert answered == [
+        204,
+        429,
+        401,
+        204,
+    ]  # throttled (the fake faults before auth), token refreshed, through
     assert (await env.reader.get(assessment_id)).status is AssessmentStatus.COMPLETED  # type: ignore[union-attr]
 
     status, _ = await env.as_smartrecruiters("DELETE", "/integrations/companies/ACME")
@@ -159,10 +183,14 @@ async def test_an_order_unknown_to_smartrecruiters_is_dead_lettered(env: Env) ->
 async def test_partner_endpoints_refuse_without_our_token(env: Env) -> None:
     async with env.session.get(env.url("/packages")) as resp:
         assert resp.status == 401
-    async with env.session.post(env.url("/oauth/token"), data={"grant_type": "client_credentials",
-                                                               "client_id": INBOUND[0], "client_secret": "x"}) as resp:
+    async with env.session.post(
+        env.url("/oauth/token"),
+        data={"grant_type": "client_credentials", "client_id": INBOUND[0], "client_secret": "x"},
+    ) as resp:
         assert resp.status == 401
-    async with env.session.post(env.url("/integration"), data={"company_id": "ACME", "api_key": "bad"}) as resp:
+    async with env.session.post(
+        env.url("/integration"), data={"company_id": "ACME", "api_key": "bad"}
+    ) as resp:
         assert resp.status == 401
 
 
