@@ -87,7 +87,7 @@ class CredentialThrottle:
     def __init__(self, redis: Redis, clock: Clock, namespace: str, concurrent: int = CONCURRENT) -> None:
         self.redis = redis
         self.clock = clock
-        self.prefix = f"{namespace}conn:sr:"
+        self.prefix = f"{namespace}conn:smartrecruiters:"
         self.concurrent = concurrent
         self._acquire = redis.register_script(_ACQUIRE)
 
