@@ -253,6 +253,9 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def started_up(self) -> bool:
+        return bool(self.logs) and "app started successfully" in self.logs[-1].read_text(errors="replace")
+
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
@@ -268,6 +271,18 @@ SERVICE_ENV = {
     "HUB_OUTBOX_STALE_AFTER_S": "2",
     "HUB_OUTBOX_SWEEP_INTERVAL_S": "1",
 }
+
+
+async def wait_ready(redis: Redis, namespace: str, producer: Producer, *processes: ServiceProcess) -> None:
+    """Every process started and the group settled: a probe assessment goes through."""
+
+    async def all_started() -> bool:
+        return all(p.started_up() for p in processes)
+
+    await wait_until(all_started, 30, "the service processes to start")
+    probe = create_command()
+    await producer.send_many([probe])
+    await wait_until(lambda: all_at_version(redis, namespace, [probe.assessment_id], 1), 30, "a probe assessment")
 
 
 @pytest.fixture
