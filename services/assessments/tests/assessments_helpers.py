@@ -201,13 +201,14 @@ async def all_at_version(redis: Redis, namespace: str, ids: list[str], version: 
     return all(v >= version for v in await versions(redis, namespace, ids))
 
 
-async def dump_store(redis: Redis, namespace: str) -> dict[str, Any]:
-    """Every key of the assessments store except command outcomes (replies, not state), by type."""
+async def dump_store(redis: Redis, namespace: str, replies: bool = False) -> dict[str, Any]:
+    """Every key of the assessments store, by type; command outcomes (replies to callers, not state)
+    only when asked for."""
     prefix = AssessmentKeys(namespace).prefix
     out: dict[str, Any] = {}
     async for raw_key in redis.scan_iter(match=f"{prefix}*", count=5000):
         key = raw_key.decode()
-        if key.startswith((f"{prefix}cmd:", f"{prefix}cmd-notify:")):
+        if not replies and key.startswith((f"{prefix}cmd:", f"{prefix}cmd-notify:")):
             continue
         kind = (await redis.type(key)).decode()
         if kind == "hash":
@@ -305,6 +306,34 @@ def services(hub_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., 
 async def producer(kafka_bootstrap: str, topics: str) -> AsyncIterator[Producer]:
     async with Producer(kafka_bootstrap, topics) as p:
         yield p
+
+
+def diff_stores(before: dict[str, Any], after: dict[str, Any], limit: int = 10) -> list[str]:
+    """Field-by-field differences of two `dump_store` results (empty when equal)."""
+    problems: list[str] = []
+    for key in sorted(set(before) | set(after)):
+        if key not in after:
+            problems.append(f"{key}: missing after")
+        elif key not in before:
+            problems.append(f"{key}: new after")
+        elif isinstance(before[key], dict):
+            for field_ in sorted(set(before[key]) | set(after[key])):
+                if before[key].get(field_) != after[key].get(field_):
+                    problems.append(f"{key}[{field_!r}]: {before[key].get(field_)!r} != {after[key].get(field_)!r}")
+        elif before[key] != after[key]:
+            problems.append(f"{key}: {before[key]!r} != {after[key]!r}")
+        if len(problems) >= limit:
+            break
+    return problems
+
+
+async def run_in_phases(producer: Producer, redis: Redis, namespace: str, phases: list[tuple[list[Any], int]],
+                        ids: list[str], timeout_s: float) -> None:
+    """Send each phase's inputs, then wait until every assessment reached that phase's version."""
+    for messages, version in phases:
+        await producer.send_many(messages)
+        await wait_until(lambda v=version: all_at_version(redis, namespace, ids, v), timeout_s,  # type: ignore[misc]
+                         f"every assessment at version {version}", interval_s=0.5)
 
 
 def events_topic(namespace: str) -> str:

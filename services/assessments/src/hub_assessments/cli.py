@@ -16,6 +16,7 @@ from hub_assessments.dead_letters import DeadLetter, list_dead_letters, replay_d
 from hub_assessments.event_log import TopicLog
 from hub_assessments.rebuild import rebuild as rebuild_store
 from hub_assessments.settings import AssessmentsSettings
+from hub_contracts.runtime import configure_logging
 from hub_contracts.topics import dead_letter_topic
 
 app = typer.Typer(help="The assessments service and its operator commands.", no_args_is_help=False,
@@ -38,6 +39,12 @@ def run() -> None:
     run_service()
 
 
+def _settings() -> AssessmentsSettings:
+    settings = AssessmentsSettings()
+    configure_logging("assessments-cli", settings.log_level, "console")
+    return settings
+
+
 def _dlq_log(settings: AssessmentsSettings) -> TopicLog:
     return TopicLog(settings.kafka_bootstrap_servers,
                     dead_letter_topic(settings.group_id).full_name(settings.namespace))
@@ -54,7 +61,7 @@ def _table(letters: list[DeadLetter]) -> Table:
 @dlq.command("list")
 def dlq_list() -> None:
     """List every dead letter (id = partition:offset in the dead-letter topic)."""
-    settings = AssessmentsSettings()
+    settings = _settings()
     letters = asyncio.run(list_dead_letters(_dlq_log(settings)))
     console.print(_table(letters))
     console.print(f"{len(letters)} dead letters")
@@ -63,7 +70,7 @@ def dlq_list() -> None:
 @dlq.command("replay")
 def dlq_replay(ids: list[str] = typer.Argument(..., help="Dead-letter ids (partition:offset)")) -> None:
     """Send the chosen dead letters back to their source topic with their original key and headers."""
-    settings = AssessmentsSettings()
+    settings = _settings()
 
     async def replay() -> list[DeadLetter]:
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -86,7 +93,7 @@ def dlq_replay(ids: list[str] = typer.Argument(..., help="Dead-letter ids (parti
 @app.command()
 def rebuild() -> None:
     """Wipe this service's store and restore it from the event topic (stop the service first)."""
-    settings = AssessmentsSettings()
+    settings = _settings()
     with Progress(TextColumn("[bold]restoring events"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("events", total=None)
