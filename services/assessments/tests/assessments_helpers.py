@@ -217,6 +217,8 @@ async def dump_store(redis: Redis, namespace: str, replies: bool = False) -> dic
             out[key] = await redis.zrange(key, 0, -1, withscores=True)
         elif kind == "set":
             out[key] = await redis.smembers(key)
+        elif kind == "list":
+            out[key] = await redis.lrange(key, 0, -1)
         else:
             out[key] = await redis.get(key)
     return out
