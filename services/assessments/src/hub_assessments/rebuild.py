@@ -21,10 +21,10 @@ from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from hub_assessments.app import build_outbox
+from hub_assessments.app import build_outbox, event_producer, publisher_for
 from hub_assessments.event_log import TopicLog
 from hub_assessments.settings import AssessmentsSettings
-from hub_assessments.store import AssessmentStore, OutboxEntry
+from hub_assessments.store import AssessmentStore
 from hub_contracts.assessment import AssessmentSnapshot
 from hub_contracts.codec import EVENT_ADAPTER
 from hub_contracts.topics import ASSESSMENT_EVENTS
@@ -48,14 +48,9 @@ class OutboxNotEmpty(RuntimeError):
     """Entries stay locked by a publisher: an instance is probably still running."""
 
 
-async def flush_outbox(settings: AssessmentsSettings, store: AssessmentStore, producer: AIOKafkaProducer) -> int:
-    topic = ASSESSMENT_EVENTS.full_name(settings.namespace)
-
-    async def publish(entry: OutboxEntry) -> None:
-        await producer.send_and_wait(topic, entry.body,
-                                     key=entry.key.encode(), headers=[(k, v.encode()) for k, v in entry.headers])
-
-    outbox = build_outbox(settings, store, publish)
+async def flush_outbox(settings: AssessmentsSettings, store: AssessmentStore,
+                       producer: AIOKafkaProducer) -> int:
+    outbox = build_outbox(settings, store, publisher_for(settings, producer))
     sent = 0
     for _ in range(FLUSH_ROUNDS):
         if await store.pending_count() == 0:
@@ -69,8 +64,7 @@ async def flush_outbox(settings: AssessmentsSettings, store: AssessmentStore, pr
 async def rebuild(settings: AssessmentsSettings, on_progress: Callable[[int, int], None] | None = None,
                   ) -> RebuildReport:
     redis = Redis.from_url(settings.redis_url.get_secret_value())
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="hub-assessments-rebuild",
-                                **settings.producer_options())
+    producer = event_producer(settings)
     await producer.start()
     try:
         store = AssessmentStore(redis, settings.namespace)

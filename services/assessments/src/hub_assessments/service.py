@@ -13,6 +13,7 @@ from datetime import datetime
 
 import structlog
 
+from hub_assessments.ids import fast_id
 from hub_assessments.outbox import OutboxPublisher
 from hub_assessments.state_machine import (
     Decision,
@@ -25,7 +26,7 @@ from hub_assessments.state_machine import (
     message_id,
 )
 from hub_assessments.store import AssessmentStore, OutboxEntry
-from hub_contracts.base import new_id, utcnow
+from hub_contracts.base import utcnow
 from hub_contracts.cloudevents import make_headers
 from hub_contracts.commands import CancelAssessment, CreateAssessment, ExtendAssessment, SimulateAssessment
 from hub_contracts.read_model import CommandOutcome
@@ -101,7 +102,7 @@ class AssessmentService:
 def _outbox_entry(decision: Transition, msg_id: str, traceparent: str | None, now_ms: int) -> OutboxEntry:
     snapshot = decision.snapshot
     event = decision.event_type(
-        event_id=new_id("evt"),
+        event_id=fast_id("evt"),
         assessment_id=snapshot.id,
         account_id=snapshot.account_id,
         livemode=snapshot.livemode,
