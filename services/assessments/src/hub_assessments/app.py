@@ -18,7 +18,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from pydantic import TypeAdapter
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from hub_assessments.consumer import InputConsumer
 from hub_assessments.event_log import TopicLog
@@ -52,6 +52,14 @@ def create_broker(settings: AssessmentsSettings) -> KafkaBroker:
         graceful_timeout=15.0,
         **settings.producer_options(),
     )
+
+
+def redis_client(settings: AssessmentsSettings) -> Redis:
+    """A bounded, blocking pool: concurrent handlers wait for a connection instead of failing
+    (redis-py 8's default pool raises MaxConnectionsError past 100)."""
+    pool = BlockingConnectionPool.from_url(settings.redis_url.get_secret_value(),
+                                           max_connections=settings.redis_max_connections, timeout=20)
+    return Redis.from_pool(pool)
 
 
 def event_producer(settings: AssessmentsSettings) -> AIOKafkaProducer:
@@ -121,7 +129,7 @@ def create_app(settings: AssessmentsSettings | None = None) -> FastStream:
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
-        redis = Redis.from_url(settings.redis_url.get_secret_value())
+        redis = redis_client(settings)
         producer = event_producer(settings)
         await producer.start()
         store = AssessmentStore(redis, ns)

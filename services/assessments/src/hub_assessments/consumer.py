@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -23,7 +24,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from hub_assessments.dead_letters import dead_letter_headers
-from hub_assessments.service import AssessmentService, UnknownAssessment
+from hub_assessments.outbox import HeldEntries
+from hub_assessments.service import AssessmentService, UnknownAssessmentError
+from hub_assessments.state_machine import message_id
+from hub_assessments.store import Loaded
 from hub_assessments.settings import AssessmentsSettings
 from hub_contracts.cloudevents import headers_to_dict
 from hub_contracts.codec import UndecodableMessage, decode
@@ -32,6 +36,25 @@ from hub_contracts.topics import dead_letter_topic
 log = structlog.get_logger(__name__)
 
 TRANSIENT = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+
+
+@dataclass
+class Prepared:
+    """A record with its headers and what it decoded to (or why not)."""
+
+    record: ConsumerRecord[Any, Any]
+    headers: dict[str, str]
+    decoded: Any
+    loaded: Loaded | None = None
+
+
+def prepare(record: ConsumerRecord[Any, Any], adapter: TypeAdapter[Any]) -> Prepared:
+    headers = headers_to_dict(record.headers)
+    try:
+        decoded = decode(adapter, record.value or b"", headers.get("ce_type"))
+    except UndecodableMessage as exc:
+        decoded = exc
+    return Prepared(record, headers, decoded)
 
 
 class DeadLetterUnavailableError(RuntimeError):
@@ -49,16 +72,24 @@ class InputConsumer:
     async def process_batch(self, message: KafkaMessage, adapter: TypeAdapter[Any]) -> None:
         raw = message.raw_message
         records: Sequence[ConsumerRecord[Any, Any]] = raw if isinstance(raw, tuple) else (raw,)
-        groups: dict[bytes | None, list[ConsumerRecord[Any, Any]]] = defaultdict(list)
+        groups: dict[bytes | None, list[Prepared]] = defaultdict(list)
         for record in records:
-            groups[record.key].append(record)
+            groups[record.key].append(prepare(record, adapter))
+        # the first input of every assessment is read in one pipeline; later ones read afresh
+        firsts = [group[0] for group in groups.values() if not isinstance(group[0].decoded, UndecodableMessage)]
+        loaded = await self.service.store.load_many(
+            [(p.decoded.assessment_id, message_id(p.decoded)) for p in firsts])
+        for prepared, found in zip(firsts, loaded, strict=True):
+            prepared.loaded = found
+        held: list[HeldEntries] = []
         rewind = False
         try:
             async with asyncio.TaskGroup() as tasks:
                 for group in groups.values():
-                    tasks.create_task(self._process_in_order(group, adapter))
+                    tasks.create_task(self._process_in_order(group, held))
         except* DeadLetterUnavailableError:
             rewind = True
+        await self.service.finish(held)
         if rewind:
             log.error("input.batch_rewound", records=len(records))
             await message.nack()
@@ -66,32 +97,36 @@ class InputConsumer:
         else:
             await message.ack()
 
-    async def _process_in_order(self, records: list[ConsumerRecord[Any, Any]], adapter: TypeAdapter[Any]) -> None:
+    async def _process_in_order(self, group: list[Prepared], held: list[HeldEntries]) -> None:
         async with self.gate:
-            for record in records:
-                await self.process_record(record, adapter)
+            for prepared in group:
+                await self.process_record(prepared, held)
 
-    async def process_record(self, record: ConsumerRecord[Any, Any], adapter: TypeAdapter[Any]) -> None:
+    async def process_record(self, prepared: Prepared, held: list[HeldEntries] | None = None) -> None:
         """Apply one record, or dead-letter it with the reason; raises only DeadLetterUnavailableError."""
-        headers = headers_to_dict(record.headers)
+        record, headers, decoded = prepared.record, prepared.headers, prepared.decoded
         attempts = 0
         try:
-            decoded = decode(adapter, record.value or b"", headers.get("ce_type"))
+            if isinstance(decoded, UndecodableMessage):
+                raise decoded
+            loaded = prepared.loaded
             while True:
                 attempts += 1
                 try:
-                    await self.service.handle(decoded, traceparent=headers.get("traceparent"))
+                    await self.service.handle(decoded, traceparent=headers.get("traceparent"), loaded=loaded,
+                                              held=held)
                     return
                 except TRANSIENT as exc:
                     if attempts >= self.settings.transient_retries:
                         raise
+                    loaded = None
                     log.warning("input.transient_error", error=repr(exc), attempt=attempts)
                     await asyncio.sleep(self.settings.transient_backoff_s * 2 ** (attempts - 1))
         except asyncio.CancelledError:
             raise
         except UndecodableMessage as exc:
             reason = exc.reason
-        except UnknownAssessment as exc:
+        except UnknownAssessmentError as exc:
             reason = f"unknown_assessment: {exc}"
         except Exception as exc:
             log.exception("input.failed", topic=record.topic, offset=record.offset)

@@ -69,7 +69,9 @@ class TopicLog:
                 partition = DefaultPartitioner()(suspect.key.encode(), numbers, numbers)
                 tp = TopicPartition(self.topic, partition)
                 start_ms[tp] = min(start_ms.get(tp, suspect.not_before_ms), suspect.not_before_ms)
-            starts = await consumer.offsets_for_times({tp: max(0, ms - margin_ms) for tp, ms in start_ms.items()})
+            consumer.assign(list(start_ms))  # makes the consumer track the topic's metadata (leaders)
+            starts = await consumer.offsets_for_times(
+                {tp: max(0, ms - margin_ms) for tp, ms in start_ms.items()})
             ends = await consumer.end_offsets(list(start_ms))
             ranges = {tp: (found.offset, ends[tp]) for tp, found in starts.items()
                       if found is not None and found.offset < ends[tp]}
@@ -89,6 +91,7 @@ class TopicLog:
         await consumer.start()
         try:
             partitions = await self._partitions(consumer)
+            consumer.assign(partitions)
             begins = await consumer.beginning_offsets(partitions)
             ends = await consumer.end_offsets(partitions)
             ranges = {tp: (begins[tp], ends[tp]) for tp in partitions if begins[tp] < ends[tp]}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 import structlog
 
@@ -22,6 +23,16 @@ from hub_assessments.store import AssessmentStore, OutboxEntry, PendingEntry
 log = structlog.get_logger(__name__)
 
 Publish = Callable[[OutboxEntry], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class HeldEntries:
+    """Entries sent under a publish lock but not dropped yet: the consumer drops a whole batch's
+    worth in one round trip (the lock stays ours until then)."""
+
+    assessment_id: str
+    token: str
+    versions: tuple[int, ...]
 
 
 def suspects_of(pending: Iterable[PendingEntry]) -> list[Suspect]:
@@ -53,31 +64,50 @@ class OutboxPublisher:
     def new_token(self) -> str:
         return f"{self.instance_id}:{secrets.token_hex(6)}"
 
+    async def send(self, assessment_id: str, pending: tuple[PendingEntry, ...],
+                   scanned: frozenset[str] = frozenset(), found: frozenset[str] = frozenset()) -> int:
+        """Send entries we hold the lock for, oldest first, skipping attempted ones that are already
+        in the topic. `scanned`/`found`: suspects the caller already looked up, and the hits."""
+        published = set(found)
+        suspects = [s for s in suspects_of(pending) if s.event_id not in scanned]
+        if suspects:
+            hits = await self.event_log.published_ids(suspects, self.scan_margin_ms)
+            published |= hits
+            log.info("outbox.recovered", assessment_id=assessment_id, suspects=len(suspects),
+                     already_published=len(hits))
+        sent = 0
+        for item in pending:
+            if item.attempted and item.entry.event_id in published:
+                continue
+            async with asyncio.timeout(self.publish_timeout_s):
+                await self.publish(item.entry)
+            sent += 1
+        return sent
+
     async def drain(self, assessment_id: str, token: str, pending: tuple[PendingEntry, ...],
                     scanned: frozenset[str] = frozenset(), found: frozenset[str] = frozenset()) -> int:
-        """Publish what we hold the lock for, and whatever arrives meanwhile; returns events sent.
-
-        `scanned`/`found`: suspects the caller already looked up in the event topic, and which of
-        them were there."""
+        """Send what we hold the lock for and drop it, then whatever arrived meanwhile."""
         sent = 0
-        published = set(found)
         while pending:
-            suspects = [s for s in suspects_of(pending) if s.event_id not in scanned]
-            if suspects:
-                hits = await self.event_log.published_ids(suspects, self.scan_margin_ms)
-                published |= hits
-                log.info("outbox.recovered", assessment_id=assessment_id, suspects=len(suspects),
-                         already_published=len(hits))
-            for item in pending:
-                if item.attempted and item.entry.event_id in published:
-                    continue
-                async with asyncio.timeout(self.publish_timeout_s):
-                    await self.publish(item.entry)
-                sent += 1
+            sent += await self.send(assessment_id, pending, scanned, found)
             more = await self.store.published(assessment_id, token, [p.entry.version for p in pending])
             if not more:
                 break
             pending = await self.store.claim_pending(assessment_id, token, self.lease_ms) or ()
+        return sent
+
+    async def finish(self, held: list[HeldEntries]) -> int:
+        """Drop the entries of a whole batch in one pipeline (see `HeldEntries`), then drain the
+        assessments that got new entries meanwhile."""
+        if not held:
+            return 0
+        mores = await self.store.published_many([(h.assessment_id, h.token, h.versions) for h in held])
+        sent = 0
+        for item, more in zip(held, mores, strict=True):
+            if more:
+                pending = await self.store.claim_pending(item.assessment_id, item.token, self.lease_ms)
+                if pending:
+                    sent += await self.drain(item.assessment_id, item.token, pending)
         return sent
 
     async def flush(self, assessment_id: str) -> int:

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 import structlog
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
-from redis.asyncio import Redis
 
-from hub_assessments.app import build_outbox, event_producer, publisher_for
+from hub_assessments.app import build_outbox, event_producer, publisher_for, redis_client
 from hub_assessments.event_log import TopicLog
 from hub_assessments.settings import AssessmentsSettings
 from hub_assessments.store import AssessmentStore
@@ -44,7 +43,7 @@ class RebuildReport:
     assessments: int
 
 
-class OutboxNotEmpty(RuntimeError):
+class OutboxNotEmptyError(RuntimeError):
     """Entries stay locked by a publisher: an instance is probably still running."""
 
 
@@ -58,12 +57,12 @@ async def flush_outbox(settings: AssessmentsSettings, store: AssessmentStore,
         sent += await outbox.sweep(older_than_ms=2**62, limit=10_000)
         if await store.pending_count():
             await asyncio.sleep(outbox.lease_ms / 1000 / 4)
-    raise OutboxNotEmpty(f"{await store.pending_count()} assessments keep unpublished events: stop the service")
+    raise OutboxNotEmptyError(f"{await store.pending_count()} assessments keep unpublished events: stop the service")
 
 
 async def rebuild(settings: AssessmentsSettings, on_progress: Callable[[int, int], None] | None = None,
                   ) -> RebuildReport:
-    redis = Redis.from_url(settings.redis_url.get_secret_value())
+    redis = redis_client(settings)
     producer = event_producer(settings)
     await producer.start()
     try:

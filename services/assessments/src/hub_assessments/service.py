@@ -14,7 +14,7 @@ from datetime import datetime
 import structlog
 
 from hub_assessments.ids import fast_id
-from hub_assessments.outbox import OutboxPublisher
+from hub_assessments.outbox import HeldEntries, OutboxPublisher
 from hub_assessments.state_machine import (
     Decision,
     Expire,
@@ -25,7 +25,7 @@ from hub_assessments.state_machine import (
     decide,
     message_id,
 )
-from hub_assessments.store import AssessmentStore, OutboxEntry
+from hub_assessments.store import AssessmentStore, Loaded, OutboxEntry
 from hub_contracts.base import utcnow
 from hub_contracts.cloudevents import make_headers
 from hub_contracts.commands import CancelAssessment, CreateAssessment, ExtendAssessment, SimulateAssessment
@@ -42,7 +42,7 @@ class Handled:
     event_id: str | None = None
 
 
-class UnknownAssessment(LookupError):
+class UnknownAssessmentError(LookupError):
     """An input names an assessment that does not exist (goes to the dead-letter topic)."""
 
 
@@ -56,11 +56,15 @@ class AssessmentService:
     def now_ms(self) -> int:
         return int(self.clock().timestamp() * 1000)
 
-    async def handle(self, message: Input | Expire, traceparent: str | None = None) -> Handled:
+    async def handle(self, message: Input | Expire, traceparent: str | None = None, *,
+                     loaded: Loaded | None = None, held: list[HeldEntries] | None = None) -> Handled:
+        """Apply one input. `loaded`: its assessment as just read (a batch reads them together);
+        `held`: publish but leave the drop of the outbox entries to the caller (`outbox.finish`)."""
         assessment_id = message.assessment_id
         msg_id = message_id(message)
         for _ in range(MAX_CONFLICT_RETRIES):
-            loaded = await self.store.load(assessment_id, msg_id)
+            if loaded is None:
+                loaded = await self.store.load(assessment_id, msg_id)
             if loaded.seen:
                 if loaded.outbox_pending:
                     await self._publish_safely(assessment_id, self.outbox.flush(assessment_id))
@@ -77,19 +81,23 @@ class AssessmentService:
                 outcome=_outcome(message, decision), lock_token=token, lock_lease_ms=self.outbox.lease_ms,
             )
             if result.status == "conflict":
+                loaded = None
                 continue
             if result.status == "duplicate":
                 return Handled(None)
-            if result.to_publish:
+            if result.to_publish and held is not None:
+                if await self._publish_safely(assessment_id, self.outbox.send(assessment_id, result.to_publish)):
+                    held.append(HeldEntries(assessment_id, token, tuple(p.entry.version for p in result.to_publish)))
+            elif result.to_publish:
                 await self._publish_safely(assessment_id,
                                            self.outbox.drain(assessment_id, token, result.to_publish))
             _log_decision(assessment_id, msg_id, decision)
             if isinstance(decision, Refusal) and decision.code == "not_found":
-                raise UnknownAssessment(f"assessment {assessment_id} does not exist")
+                raise UnknownAssessmentError(f"assessment {assessment_id} does not exist")
             return Handled(decision, entry.event_id if entry else None)
         raise RuntimeError(f"gave up on {assessment_id} after {MAX_CONFLICT_RETRIES} version conflicts")
 
-    async def _publish_safely(self, assessment_id: str, publishing: Awaitable[int]) -> None:
+    async def _publish_safely(self, assessment_id: str, publishing: Awaitable[int]) -> bool:
         """The change is stored: a failed publish is the sweeper's to retry, not the input's."""
         try:
             await publishing
@@ -97,6 +105,12 @@ class AssessmentService:
             raise
         except Exception as exc:
             log.warning("outbox.publish_failed", assessment_id=assessment_id, error=repr(exc))
+            return False
+        return True
+
+    async def finish(self, held: list[HeldEntries]) -> None:
+        """Drop what a batch published (one round trip), and publish what arrived meanwhile."""
+        await self._publish_safely("(batch)", self.outbox.finish(held))
 
 
 def _outbox_entry(decision: Transition, msg_id: str, traceparent: str | None, now_ms: int) -> OutboxEntry:

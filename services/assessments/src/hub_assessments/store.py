@@ -237,15 +237,25 @@ class AssessmentStore:
     async def load(self, assessment_id: str, message_id: str = "") -> Loaded:
         """The stored assessment, whether `message_id` was already applied to it and whether
         events wait in its outbox: one round trip."""
+        return (await self.load_many([(assessment_id, message_id)]))[0]
+
+    async def load_many(self, wanted: Sequence[tuple[str, str]]) -> list[Loaded]:
+        """`load` for several (assessment id, message id) pairs in one pipeline."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hmget(self.keys.record(assessment_id), ["version", "snapshot"])
-            pipe.sismember(self.seen_key(assessment_id), message_id)
-            pipe.exists(self.outbox_key(assessment_id))
-            raw, seen, pending = await pipe.execute()
-        if raw[0] is None or raw[1] is None:
-            return Loaded(None, seen=False, outbox_pending=False)
-        stored = StoredAssessment(AssessmentSnapshot.model_validate_json(raw[1]), int(raw[0]))
-        return Loaded(stored, seen=bool(seen), outbox_pending=bool(pending))
+            for assessment_id, message_id in wanted:
+                pipe.hmget(self.keys.record(assessment_id), ["version", "snapshot"])
+                pipe.sismember(self.seen_key(assessment_id), message_id)
+                pipe.exists(self.outbox_key(assessment_id))
+            replies = await pipe.execute()
+        out: list[Loaded] = []
+        for i in range(0, len(replies), 3):
+            raw, seen, pending = replies[i:i + 3]
+            if raw[0] is None or raw[1] is None:
+                out.append(Loaded(None, seen=False, outbox_pending=False))
+                continue
+            stored = StoredAssessment(AssessmentSnapshot.model_validate_json(raw[1]), int(raw[0]))
+            out.append(Loaded(stored, seen=bool(seen), outbox_pending=bool(pending)))
+        return out
 
     async def outcome(self, command_id: str) -> CommandOutcome | None:
         raw = await self.redis.get(self.keys.command_outcome(command_id))
@@ -318,11 +328,19 @@ class AssessmentStore:
 
     async def published(self, assessment_id: str, token: str, versions: Sequence[int]) -> bool:
         """Drop published entries; True when more arrived meanwhile (we still hold the lock)."""
-        more = await self._done(
-            keys=[self.outbox_key(assessment_id), self.publish_lock_key(assessment_id), self.outbox_due_key],
-            args=[token, assessment_id, *versions],
-        )
-        return bool(int(more))
+        return (await self.published_many([(assessment_id, token, versions)]))[0]
+
+    async def published_many(self, drops: Sequence[tuple[str, str, Sequence[int]]]) -> list[bool]:
+        """`published` for several assessments in one pipeline."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for assessment_id, token, versions in drops:
+                await self._done(
+                    keys=[self.outbox_key(assessment_id), self.publish_lock_key(assessment_id),
+                          self.outbox_due_key],
+                    args=[token, assessment_id, *versions], client=pipe,
+                )
+            replies = await pipe.execute()
+        return [bool(int(more)) for more in replies]
 
     async def claim_due_outbox(self, older_than_ms: int, lease_ms: int, limit: int = 500) -> list[str]:
         """Assessments with entries pending since before `older_than_ms` (pushed a lease ahead)."""
