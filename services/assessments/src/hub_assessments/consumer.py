@@ -26,7 +26,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from hub_assessments.dead_letters import dead_letter_headers
 from hub_assessments.outbox import HeldEntries
 from hub_assessments.service import AssessmentService, UnknownAssessmentError
-from hub_assessments.state_machine import message_id
 from hub_assessments.store import Loaded
 from hub_assessments.settings import AssessmentsSettings
 from hub_contracts.cloudevents import headers_to_dict
@@ -77,10 +76,9 @@ class InputConsumer:
             groups[record.key].append(prepare(record, adapter))
         # the first input of every assessment is read in one pipeline; later ones read afresh
         firsts = [group[0] for group in groups.values() if not isinstance(group[0].decoded, UndecodableMessage)]
-        loaded = await self.service.store.load_many(
-            [(p.decoded.assessment_id, message_id(p.decoded)) for p in firsts])
-        for prepared, found in zip(firsts, loaded, strict=True):
-            prepared.loaded = found
+        stored = await self.service.store.load_many([p.decoded.assessment_id for p in firsts])
+        for prepared, found in zip(firsts, stored, strict=True):
+            prepared.loaded = Loaded(found)
         held: list[HeldEntries] = []
         rewind = False
         try:

@@ -30,7 +30,7 @@ class ExpiryScheduler:
     async def _expire(self, assessment_id: str, gate: asyncio.Semaphore) -> None:
         async with gate:
             store = self.service.store
-            stored = (await store.load(assessment_id)).stored
+            stored = await store.load(assessment_id)
             if stored is None or stored.snapshot.status.is_terminal:
                 await store.unschedule(assessment_id)
                 return

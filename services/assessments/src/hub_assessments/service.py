@@ -63,13 +63,7 @@ class AssessmentService:
         assessment_id = message.assessment_id
         msg_id = message_id(message)
         for _ in range(MAX_CONFLICT_RETRIES):
-            if loaded is None:
-                loaded = await self.store.load(assessment_id, msg_id)
-            if loaded.seen:
-                if loaded.outbox_pending:
-                    await self._publish_safely(assessment_id, self.outbox.flush(assessment_id))
-                return Handled(None)
-            stored = loaded.stored
+            stored = loaded.stored if loaded is not None else await self.store.load(assessment_id)
             now = self.clock()
             decision = decide(message, stored.snapshot if stored else None, now)
             entry = _outbox_entry(decision, msg_id, traceparent, self.now_ms()) \
@@ -84,6 +78,8 @@ class AssessmentService:
                 loaded = None
                 continue
             if result.status == "duplicate":
+                if result.outbox_pending:
+                    await self._publish_safely(assessment_id, self.outbox.flush(assessment_id))
                 return Handled(None)
             if result.to_publish and held is not None:
                 if await self._publish_safely(assessment_id, self.outbox.send(assessment_id, result.to_publish)):

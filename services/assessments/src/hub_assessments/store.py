@@ -46,7 +46,9 @@ end
 
 # KEYS: rec, seen, idx, ob, outbox-due, expiry, cmd-outcome, cmd-notify, publish-lock
 _COMMIT = _TAKE_PENDING + """
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {'duplicate'} end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  return {'duplicate', redis.call('EXISTS', KEYS[4])}
+end
 local cur = redis.call('HGET', KEYS[1], 'version')
 local curv = 0
 if cur then curv = tonumber(cur) end
@@ -179,6 +181,8 @@ class CommitResult:
     status: CommitStatus
     # Entries this caller now has to publish (it holds the assessment's publish lock), oldest first.
     to_publish: tuple[PendingEntry, ...] = ()
+    # duplicate: events of this assessment still wait in the outbox (a crash before publishing)
+    outbox_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,9 +193,9 @@ class StoredAssessment:
 
 @dataclass(frozen=True)
 class Loaded:
+    """What a batch read ahead for one input (None: no such assessment)."""
+
     stored: StoredAssessment | None
-    seen: bool
-    outbox_pending: bool
 
 
 def _pending(flat: Sequence[Any]) -> tuple[PendingEntry, ...]:
@@ -234,28 +238,23 @@ class AssessmentStore:
         return [f"{p}rec:*", f"{p}idx:*", f"{p}seen:*", f"{p}ob:*", f"{p}obl:*"]
 
     # reads -------------------------------------------------------------------------------------
-    async def load(self, assessment_id: str, message_id: str = "") -> Loaded:
-        """The stored assessment, whether `message_id` was already applied to it and whether
-        events wait in its outbox: one round trip."""
-        return (await self.load_many([(assessment_id, message_id)]))[0]
+    async def load(self, assessment_id: str) -> StoredAssessment | None:
+        return (await self.load_many([assessment_id]))[0]
 
-    async def load_many(self, wanted: Sequence[tuple[str, str]]) -> list[Loaded]:
-        """`load` for several (assessment id, message id) pairs in one pipeline."""
+    async def load_many(self, assessment_ids: Sequence[str]) -> list[StoredAssessment | None]:
+        """Several records in one pipeline (a batch reads the first input's assessments together).
+
+        Whether an input was already applied is checked by the commit script, not here: a
+        duplicate decides on whatever it reads and the script refuses it (one round trip saved)."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            for assessment_id, message_id in wanted:
+            for assessment_id in assessment_ids:
                 pipe.hmget(self.keys.record(assessment_id), ["version", "snapshot"])
-                pipe.sismember(self.seen_key(assessment_id), message_id)
-                pipe.exists(self.outbox_key(assessment_id))
             replies = await pipe.execute()
-        out: list[Loaded] = []
-        for i in range(0, len(replies), 3):
-            raw, seen, pending = replies[i:i + 3]
-            if raw[0] is None or raw[1] is None:
-                out.append(Loaded(None, seen=False, outbox_pending=False))
-                continue
-            stored = StoredAssessment(AssessmentSnapshot.model_validate_json(raw[1]), int(raw[0]))
-            out.append(Loaded(stored, seen=bool(seen), outbox_pending=bool(pending)))
-        return out
+        return [
+            StoredAssessment(AssessmentSnapshot.model_validate_json(raw[1]), int(raw[0]))
+            if raw[0] is not None and raw[1] is not None else None
+            for raw in replies
+        ]
 
     async def outcome(self, command_id: str) -> CommandOutcome | None:
         raw = await self.redis.get(self.keys.command_outcome(command_id))
@@ -313,6 +312,8 @@ class AssessmentStore:
         status = _text(reply[0])
         if status not in ("ok", "duplicate", "conflict"):
             raise RuntimeError(f"unexpected commit result {status!r}")
+        if status == "duplicate":
+            return CommitResult("duplicate", outbox_pending=bool(int(reply[1])))
         return CommitResult(status, _pending(reply[1:]))  # type: ignore[arg-type]
 
     # the outbox --------------------------------------------------------------------------------
