@@ -6,12 +6,15 @@ is retried from the input; the seen-set and version check make the retry change 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
 
+from hub_assessments.ids import fast_id
+from hub_assessments.outbox import HeldEntries, OutboxPublisher
 from hub_assessments.state_machine import (
     Decision,
     Expire,
@@ -22,8 +25,8 @@ from hub_assessments.state_machine import (
     decide,
     message_id,
 )
-from hub_assessments.store import AssessmentStore, OutboxEntry
-from hub_contracts.base import new_id, utcnow
+from hub_assessments.store import AssessmentStore, Loaded, OutboxEntry
+from hub_contracts.base import utcnow
 from hub_contracts.cloudevents import make_headers
 from hub_contracts.commands import CancelAssessment, CreateAssessment, ExtendAssessment, SimulateAssessment
 from hub_contracts.read_model import CommandOutcome
@@ -33,89 +36,98 @@ log = structlog.get_logger(__name__)
 SOURCE = "//lextalent.ai/hub/assessments"
 MAX_CONFLICT_RETRIES = 10
 
-Publish = Callable[[OutboxEntry], Awaitable[None]]
-
-
 @dataclass(frozen=True)
 class Handled:
     decision: Decision | None  # None: the input was a duplicate
     event_id: str | None = None
 
 
-class UnknownAssessment(LookupError):
+class UnknownAssessmentError(LookupError):
     """An input names an assessment that does not exist (goes to the dead-letter topic)."""
 
 
 class AssessmentService:
-    def __init__(self, store: AssessmentStore, publish: Publish, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, store: AssessmentStore, outbox: OutboxPublisher,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
-        self.publish = publish
+        self.outbox = outbox
         self.clock = clock
 
-    async def handle(self, message: Input | Expire, traceparent: str | None = None) -> Handled:
+    def now_ms(self) -> int:
+        return int(self.clock().timestamp() * 1000)
+
+    async def handle(self, message: Input | Expire, traceparent: str | None = None, *,
+                     loaded: Loaded | None = None, held: list[HeldEntries] | None = None) -> Handled:
+        """Apply one input. `loaded`: its assessment as just read (a batch reads them together);
+        `held`: publish but leave the drop of the outbox entries to the caller (`outbox.finish`)."""
         assessment_id = message.assessment_id
         msg_id = message_id(message)
         for _ in range(MAX_CONFLICT_RETRIES):
-            stored = await self.store.load(assessment_id)
-            if stored is not None and await self.store.has_seen(assessment_id, msg_id):
-                await self.flush_pending_for(assessment_id)
-                return Handled(None)
+            stored = loaded.stored if loaded is not None else await self.store.load(assessment_id)
             now = self.clock()
             decision = decide(message, stored.snapshot if stored else None, now)
-            expected = stored.version if stored else 0
-            outcome = _outcome(message, decision)
-            entry: OutboxEntry | None = None
-            snapshot = None
-            if isinstance(decision, Transition):
-                snapshot = decision.snapshot
-                event = decision.event_type(
-                    event_id=new_id("evt"),
-                    assessment_id=assessment_id,
-                    account_id=snapshot.account_id,
-                    livemode=snapshot.livemode,
-                    version=snapshot.version,
-                    occurred_at=snapshot.updated_at,
-                    caused_by=msg_id,
-                    snapshot=snapshot,
-                )
-                ce_type: str = type(event).model_fields["type"].default
-                headers = make_headers(
-                    id=event.event_id, type=ce_type, source=SOURCE, subject=assessment_id,
-                    traceparent=traceparent, time=event.occurred_at,
-                )
-                entry = OutboxEntry(event.event_id, assessment_id, [(k, v.decode()) for k, v in headers],
-                                    event.to_json())
+            entry = _outbox_entry(decision, msg_id, traceparent, self.now_ms()) \
+                if isinstance(decision, Transition) else None
+            token = self.outbox.new_token()
             result = await self.store.commit(
-                assessment_id=assessment_id, message_id=msg_id, expected_version=expected,
-                snapshot=snapshot, outbox=entry, outcome=outcome,
+                assessment_id=assessment_id, message_id=msg_id, expected_version=stored.version if stored else 0,
+                snapshot=decision.snapshot if isinstance(decision, Transition) else None, outbox=entry,
+                outcome=_outcome(message, decision), lock_token=token, lock_lease_ms=self.outbox.lease_ms,
             )
-            if result == "conflict":
+            if result.status == "conflict":
+                loaded = None
                 continue
-            if result == "duplicate":
+            if result.status == "duplicate":
+                if result.outbox_pending:
+                    await self._publish_safely(assessment_id, self.outbox.flush(assessment_id))
                 return Handled(None)
-            if entry is not None:
-                await self.publish(entry)
-                await self.store.outbox_done([entry.event_id])
+            if result.to_publish and held is not None:
+                if await self._publish_safely(assessment_id, self.outbox.send(assessment_id, result.to_publish)):
+                    held.append(HeldEntries(assessment_id, token, tuple(p.entry.version for p in result.to_publish)))
+            elif result.to_publish:
+                await self._publish_safely(assessment_id,
+                                           self.outbox.drain(assessment_id, token, result.to_publish))
             _log_decision(assessment_id, msg_id, decision)
             if isinstance(decision, Refusal) and decision.code == "not_found":
-                raise UnknownAssessment(f"assessment {assessment_id} does not exist")
+                raise UnknownAssessmentError(f"assessment {assessment_id} does not exist")
             return Handled(decision, entry.event_id if entry else None)
         raise RuntimeError(f"gave up on {assessment_id} after {MAX_CONFLICT_RETRIES} version conflicts")
 
-    async def flush_pending_for(self, assessment_id: str) -> None:
-        """Publish any outbox entry left by a crash for this assessment (the same event ids)."""
-        pending = [e for e in await self.store.pending_outbox(older_than_ms=2**62) if e.key == assessment_id]
-        for entry in pending:
-            await self.publish(entry)
-        await self.store.outbox_done([e.event_id for e in pending])
+    async def _publish_safely(self, assessment_id: str, publishing: Awaitable[int]) -> bool:
+        """The change is stored: a failed publish is the sweeper's to retry, not the input's."""
+        try:
+            await publishing
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("outbox.publish_failed", assessment_id=assessment_id, error=repr(exc))
+            return False
+        return True
 
-    async def flush_outbox(self, older_than_ms: int) -> int:
-        """Publish outbox entries older than the given time (left by a crashed instance)."""
-        pending = await self.store.pending_outbox(older_than_ms)
-        for entry in pending:
-            await self.publish(entry)
-        await self.store.outbox_done([e.event_id for e in pending])
-        return len(pending)
+    async def finish(self, held: list[HeldEntries]) -> None:
+        """Drop what a batch published (one round trip), and publish what arrived meanwhile."""
+        await self._publish_safely("(batch)", self.outbox.finish(held))
+
+
+def _outbox_entry(decision: Transition, msg_id: str, traceparent: str | None, now_ms: int) -> OutboxEntry:
+    snapshot = decision.snapshot
+    event = decision.event_type(
+        event_id=fast_id("evt"),
+        assessment_id=snapshot.id,
+        account_id=snapshot.account_id,
+        livemode=snapshot.livemode,
+        version=snapshot.version,
+        occurred_at=snapshot.updated_at,
+        caused_by=msg_id,
+        snapshot=snapshot,
+    )
+    ce_type: str = type(event).model_fields["type"].default
+    headers = make_headers(
+        id=event.event_id, type=ce_type, source=SOURCE, subject=snapshot.id,
+        traceparent=traceparent, time=event.occurred_at,
+    )
+    return OutboxEntry(event.event_id, snapshot.id, snapshot.version, now_ms,
+                       [(k, v.decode()) for k, v in headers], event.to_json())
 
 
 def _outcome(message: Input | Expire, decision: Decision) -> CommandOutcome | None:
