@@ -242,7 +242,7 @@ async def read_latency(stored: list[int], samples: int) -> dict[int, tuple[float
                 timings.append((time.perf_counter() - t) * 1000)
             timings.sort()
             out[target] = (statistics.median(timings), timings[int(len(timings) * 0.99)])
-            print(f"  {target:>9,} stored: p50 {out[target][0]:.3f} ms  p99 {out[target][1]:.3f} ms")  # noqa: T201
+            print(f"  {target:>9,} stored: p50 {out[target][0]:.3f} ms  p99 {out[target][1]:.3f} ms")
     finally:
         await redis.aclose()
         server.stop()
@@ -270,16 +270,16 @@ async def main() -> None:
         svc = await service_run(bootstrap, redis_url, ns, args.messages, {})
         raw2 = await raw_baseline(bootstrap, redis_url, commands, args.messages, ns, "raw2")
         raw = (raw1 + raw2) / 2
-        print(f"raw aiokafka + 1 Redis pipeline/msg: {raw1:,.0f} / {raw2:,.0f} msg/s (before / after)")  # noqa: T201
-        print(f"hub-assessments (1 process):        {svc:,.0f} commands/s  ratio {svc / raw:.2f}")  # noqa: T201
+        print(f"raw aiokafka + 1 Redis pipeline/msg: {raw1:,.0f} / {raw2:,.0f} msg/s (before / after)")
+        print(f"hub-assessments (1 process):        {svc:,.0f} commands/s  ratio {svc / raw:.2f}")
     if "memory" not in skip:
         ids = [c.assessment_id for c in creates[:2000]]
         if "throughput" in skip:
             await produce(bootstrap, [(commands, c) for c in creates[:2000]])
         sizes = await memory_per_assessment(bootstrap, redis_url, ns, ids)
-        print("memory per completed assessment:", {k: round(v) for k, v in sizes.items()})  # noqa: T201
+        print("memory per completed assessment:", {k: round(v) for k, v in sizes.items()})
     if "latency" not in skip:
-        print("HGET snapshot latency:")  # noqa: T201
+        print("HGET snapshot latency:")
         await read_latency([10_000, args.big], args.samples)
 
 

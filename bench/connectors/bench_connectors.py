@@ -20,26 +20,26 @@ from redis.asyncio import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "services" / "connectors" / "tests"))
 
-from fake_greenhouse import FakeGreenhouse, doc_example  # noqa: E402
+from fake_greenhouse import FakeGreenhouse, doc_example
 
-from hub_connectors.framework.clock import SystemClock  # noqa: E402
-from hub_connectors.framework.links import AssessmentLink  # noqa: E402
-from hub_connectors.framework.ratelimit import RateLimit, RateLimiter  # noqa: E402
-from hub_connectors.framework.testing.events import event_for, snapshot  # noqa: E402
-from hub_connectors.framework.testing.harness import (  # noqa: E402
+from hub_connectors.framework.clock import SystemClock
+from hub_connectors.framework.links import AssessmentLink
+from hub_connectors.framework.ratelimit import RateLimit, RateLimiter
+from hub_connectors.framework.testing.events import event_for, snapshot
+from hub_connectors.framework.testing.harness import (
     InternalApi,
     running_connectors,
     seed_account,
     settings_for_test,
 )
-from hub_connectors.greenhouse.connector import GreenhouseVendorSettings  # noqa: E402
-from hub_connectors.lever import formats  # noqa: E402
-from hub_contracts.assessment import AssessmentStatus  # noqa: E402
-from hub_contracts.base import utcnow  # noqa: E402
-from hub_contracts.cloudevents import make_headers  # noqa: E402
-from hub_contracts.ids import new_assessment_id  # noqa: E402
-from hub_contracts.topics import ASSESSMENT_EVENTS  # noqa: E402
-from hub_devtools.provision import create_topics  # noqa: E402
+from hub_connectors.greenhouse.connector import GreenhouseVendorSettings
+from hub_connectors.lever import formats
+from hub_contracts.assessment import AssessmentStatus
+from hub_contracts.base import utcnow
+from hub_contracts.cloudevents import make_headers
+from hub_contracts.ids import new_assessment_id
+from hub_contracts.topics import ASSESSMENT_EVENTS
+from hub_devtools.provision import create_topics
 
 
 def bench_signature(n: int = 100_000) -> float:
@@ -129,13 +129,13 @@ async def main() -> None:
     args = parser.parse_args()
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:16379/0")
-    print(f"lever signature checks per s: {bench_signature():,.0f}")  # noqa: T201
+    print(f"lever signature checks per s: {bench_signature():,.0f}")
     redis = Redis.from_url(redis_url)
-    print(f"token bucket takes per s (one client, sequential): {await bench_token_bucket(redis, 'bench-rl.'):,.0f}")  # noqa: T201
+    print(f"token bucket takes per s (one client, sequential): {await bench_token_bucket(redis, 'bench-rl.'):,.0f}")
     await redis.delete("bench-rl.conn:rl:bench:int_bench")
     await redis.aclose()
     for name, value in (await bench_service(bootstrap, redis_url, args.events, args.orders)).items():
-        print(f"{name}: {value:,.1f}")  # noqa: T201
+        print(f"{name}: {value:,.1f}")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from hub_devtools.runner import ServiceGroup, wait_http_ok
 from hub_gateway.accounts import AccountAdmin
 
 HERE = Path(__file__).resolve().parent
-SECRET = "bench-secret"
+SECRET = "bench-secret"  # noqa: S105 (a throwaway benchmark namespace)
 BODY = (HERE / "post.lua").read_text().split("wrk.body = '")[1].rsplit("'", 1)[0]
 
 
@@ -126,14 +126,14 @@ def main() -> None:
         gw_rps = wrk(gw_url, args.seconds, args.connections, key)
         half = gw_rps / 2
         latencies = asyncio.run(fixed_rate(gw_url, half, args.seconds, key))
-        print("| measure | value |")  # noqa: T201
-        print("| --- | --- |")  # noqa: T201
-        print(f"| bare FastAPI endpoint, req/s (wrk, {args.connections} connections) | {bare_rps:,.0f} |")  # noqa: T201
-        print(f"| gateway POST /v1/assessments, req/s | {gw_rps:,.0f} |")  # noqa: T201
-        print(f"| ratio gateway / bare (target ≥ 0.5) | {gw_rps / bare_rps:.2f} |")  # noqa: T201
-        print(f"| latency at {half:,.0f} req/s (half load), p50 ms | {pct(latencies, 50):.1f} |")  # noqa: T201
-        print(f"| p99 ms (target ≤ 25) | {pct(latencies, 99):.1f} |")  # noqa: T201
-        print(f"| requests in the latency run | {len(latencies):,} |")  # noqa: T201
+        print("| measure | value |")
+        print("| --- | --- |")
+        print(f"| bare FastAPI endpoint, req/s (wrk, {args.connections} connections) | {bare_rps:,.0f} |")
+        print(f"| gateway POST /v1/assessments, req/s | {gw_rps:,.0f} |")
+        print(f"| ratio gateway / bare (target ≥ 0.5) | {gw_rps / bare_rps:.2f} |")
+        print(f"| latency at {half:,.0f} req/s (half load), p50 ms | {pct(latencies, 50):.1f} |")
+        print(f"| p99 ms (target ≤ 25) | {pct(latencies, 99):.1f} |")
+        print(f"| requests in the latency run | {len(latencies):,} |")
     finally:
         bare.terminate()
         group.stop_all()

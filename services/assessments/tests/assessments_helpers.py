@@ -155,7 +155,7 @@ async def read_topic(bootstrap: str, topic: str) -> list[Record]:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not partitions:
             await consumer.topics()
-            cluster = await consumer._client.fetch_all_metadata()  # noqa: SLF001
+            cluster = await consumer._client.fetch_all_metadata()
             partitions = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
         ends = await consumer.end_offsets(partitions)
         todo = {tp for tp in partitions if ends[tp] > 0}
@@ -166,7 +166,7 @@ async def read_topic(bootstrap: str, topic: str) -> list[Record]:
         await consumer.seek_to_beginning(*todo)
         while todo:
             batch = await consumer.getmany(*todo, timeout_ms=1000, max_records=5000)
-            for tp, records in batch.items():
+            for records in batch.values():
                 out.extend(Record(r.topic, r.partition, r.offset, r.timestamp, r.key, dict(r.headers), r.value)
                            for r in records)
             for tp in list(todo):

@@ -14,12 +14,6 @@ from collections.abc import Callable
 
 import orjson
 import pytest
-from redis.asyncio import Redis
-
-from hub_assessments.store import AssessmentStore
-from hub_contracts.read_model import AssessmentKeys
-from hub_contracts.topics import dead_letter_topic
-
 from assessments_helpers import (
     Producer,
     ServiceProcess,
@@ -33,6 +27,11 @@ from assessments_helpers import (
     started,
     wait_until,
 )
+from redis.asyncio import Redis
+
+from hub_assessments.store import AssessmentStore
+from hub_contracts.read_model import AssessmentKeys
+from hub_contracts.topics import dead_letter_topic
 
 pytestmark = pytest.mark.kafka
 

@@ -65,4 +65,4 @@ async def test_same_second_expiry_on_two_instances(
         lateness.append((published - expires_at).total_seconds())
     assert min(lateness) >= 0
     assert max(lateness) <= 5.0, f"slowest expiry {max(lateness):.2f}s after expires_at"
-    print(f"\nexpiry lateness: max {max(lateness):.2f}s, mean {sum(lateness) / len(lateness):.2f}s")  # noqa: T201
+    print(f"\nexpiry lateness: max {max(lateness):.2f}s, mean {sum(lateness) / len(lateness):.2f}s")

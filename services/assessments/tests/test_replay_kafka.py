@@ -45,7 +45,7 @@ async def input_partitions(bootstrap: str, namespace: str) -> dict[TopicPartitio
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        cluster = await consumer._client.fetch_all_metadata()  # noqa: SLF001
+        cluster = await consumer._client.fetch_all_metadata()
         tps = [TopicPartition(spec.full_name(namespace), p) for spec in INPUTS
                for p in cluster.partitions_for_topic(spec.full_name(namespace)) or ()]
         return dict(await consumer.end_offsets(tps))

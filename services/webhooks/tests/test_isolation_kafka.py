@@ -13,10 +13,10 @@ import time
 
 import pytest
 from redis.asyncio import Redis
+from webhook_harness import Receiver, created_event, event_producer, running, sleep_then_ok, snapshot
 
 from hub_webhooks.endpoints import EndpointStore
 from hub_webhooks.settings import WebhooksSettings
-from webhook_harness import Receiver, created_event, event_producer, running, sleep_then_ok, snapshot
 
 pytestmark = pytest.mark.kafka
 
@@ -54,7 +54,7 @@ async def test_slow_endpoint_does_not_delay_healthy_one(settings: WebhooksSettin
     baseline = await healthy_latencies(settings, receiver, redis, "acct_Isolation0Base", "/fast")
     with_slow = await healthy_latencies(settings, receiver, redis, "acct_Isolation0Slow", "/slow")
     base_p99, slow_p99 = p99(baseline), p99(with_slow)
-    print(f"healthy endpoint p99 {base_p99:.1f} ms beside a fast one, {slow_p99:.1f} ms beside a 10 s one "  # noqa: T201
+    print(f"healthy endpoint p99 {base_p99:.1f} ms beside a fast one, {slow_p99:.1f} ms beside a 10 s one "
           f"(p50 {statistics.median(baseline):.1f} / {statistics.median(with_slow):.1f} ms); "
           f"the slow one got {len(receiver.at('/slow'))} requests, at most {receiver.max_in_flight} at once")
     assert len(with_slow) == len(baseline) == EVENTS

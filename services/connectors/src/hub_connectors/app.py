@@ -163,4 +163,4 @@ def rotate_keys_main() -> None:
         finally:
             await ctx.stop()
 
-    print(orjson.dumps(asyncio.run(run())).decode())
+    print(orjson.dumps(asyncio.run(run())).decode())  # noqa: T201 (CLI output)

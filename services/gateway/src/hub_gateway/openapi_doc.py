@@ -11,7 +11,6 @@ from fastapi.openapi.utils import get_openapi
 
 from hub_gateway.problems import Problem
 
-
 PUBLIC_DOCUMENT = Path(__file__).with_name("public_openapi.json")
 
 

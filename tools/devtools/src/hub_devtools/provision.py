@@ -72,7 +72,7 @@ def main() -> None:
     namespace = os.environ.get("HUB_NAMESPACE", "")
     asyncio.run(wait_for_kafka(bootstrap))
     created = asyncio.run(create_topics(bootstrap, namespace))
-    print(f"created {len(created)} topics: {', '.join(created) or '(all existed)'}")
+    print(f"created {len(created)} topics: {', '.join(created) or '(all existed)'}")  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -123,7 +123,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def kafka_bootstrap() -> str:
     """The bootstrap address of a real Kafka broker."""
     address = _brokers().kafka_bootstrap()
-    print(f"\n[hub] Kafka: {_brokers().kafka_description} at {address}")
+    print(f"\n[hub] Kafka: {_brokers().kafka_description} at {address}")  # noqa: T201
     return address
 
 
