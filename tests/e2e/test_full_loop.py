@@ -76,6 +76,8 @@ def services(hub_env: dict[str, str], topics: str, tmp_path: Path) -> Iterator[t
     group.start("gateway", {"HUB_HTTP_PORT": str(gateway_port)})
     try:
         wait_http_ok(f"http://127.0.0.1:{gateway_port}/healthz", 60, group)
+        wait_http_ok(f"http://127.0.0.1:{webhooks_port}/internal/health", 60, group)
+        wait_http_ok(f"http://127.0.0.1:{connectors_port}/healthz", 60, group)
         yield group, f"http://127.0.0.1:{gateway_port}"
     except BaseException:
         for process in group.processes.values():
@@ -144,3 +146,55 @@ async def test_create_read_complete_and_signed_webhook(
     assert types == ["assessment.created", "assessment.started", "assessment.completed"]
     completed_payload = json.loads(rec.received[-1][1])
     assert completed_payload["data"]["results"]["overall_score"] == 88
+
+
+async def test_account_endpoint_managed_through_the_gateway(
+    services: tuple[ServiceGroup, str], receiver: tuple[Receiver, str], redis: Redis, topics: str,
+) -> None:
+    """Webhook endpoints are created through the public API (forwarded to the webhooks service);
+    a test-mode simulation through the API then reaches the endpoint, signed with its own secret."""
+    _group, gateway_url = services
+    rec, url = receiver
+    admin = AccountAdmin(redis, API_KEY_SECRET, topics)
+    account = await admin.create_account("Example LLP", Plan.ENTERPRISE)
+    other = await admin.create_account("Other LLP", Plan.ENTERPRISE)
+    key, _ = await admin.create_key(account.id, "test")
+    other_key, _ = await admin.create_key(other.id, "test")
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=20) as client:
+        created = await client.post("/v1/webhook-endpoints", headers=headers,
+                                    json={"url": url, "event_types": ["assessment.completed"],
+                                          "description": "ATS middleware"})
+        assert created.status_code == 201, created.text
+        endpoint = created.json()
+        assert endpoint["secret"].startswith("whsec_")
+        assert "x-request-id" in created.headers and "ratelimit" in created.headers
+        listed = await client.get("/v1/webhook-endpoints", headers=headers)
+        assert [e["id"] for e in listed.json()["data"]] == [endpoint["id"]]
+        assert "secret" not in listed.json()["data"][0]
+        foreign = await client.get(f"/v1/webhook-endpoints/{endpoint['id']}",
+                                   headers={"Authorization": f"Bearer {other_key}"})
+        assert foreign.status_code == 404
+        body = {"candidate_email": "jane.doe@lawfirm.com", "candidate_name": "Jane Doe",
+                "scenario_id": "ma-due-diligence-v2"}
+        aid = (await client.post("/v1/assessments", json=body, headers=headers)).json()["id"]
+
+        async def simulate(outcome: dict) -> httpx.Response:
+            while True:  # until the assessments service has stored the create (a 202 means still pending)
+                response = await client.post(f"/v1/assessments/{aid}/simulate", json=outcome, headers=headers)
+                if response.status_code == 200:
+                    return response
+                await asyncio.sleep(0.2)
+
+        await asyncio.wait_for(simulate({"outcome": "started"}), 30)
+        done = await asyncio.wait_for(simulate({"outcome": "completed", "overall_score": 64}), 30)
+        assert done.json()["results"]["band"] == "proficient"
+        await asyncio.wait_for(rec.arrived.wait(), 30)
+        await asyncio.sleep(0.5)  # nothing else (created, started) may arrive: the filter says completed only
+        assert len(rec.received) == 1
+        wh_headers, raw = rec.received[0]
+        payload = Webhook(endpoint["secret"]).verify(raw, {k.lower(): v for k, v in wh_headers.items()})
+        assert payload["type"] == "assessment.completed"
+        assert payload["data"]["livemode"] is False
+        deliveries = await client.get("/v1/webhook-deliveries", params={"assessment_id": aid}, headers=headers)
+        assert deliveries.status_code == 200, deliveries.text

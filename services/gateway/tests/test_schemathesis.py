@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from hub_devtools.brokers import free_port
-from hub_devtools.provision import create_topics
+from hub_devtools.provision import create_topics, delete_namespace_topics
 from hub_devtools.runner import ServiceGroup, wait_http_ok
 from hub_gateway.openapi_export import EXPORT_PATH
 
@@ -66,6 +66,7 @@ def live_gateway(kafka_bootstrap: str, redis_url: str) -> Iterator[LiveGateway]:
         yield LiveGateway(f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"})
     finally:
         group.stop_all()
+        asyncio.run(delete_namespace_topics(kafka_bootstrap, namespace))
 
 
 @schema.parametrize()

@@ -58,8 +58,8 @@ Parts = Annotated[Components, Depends(components)]
 def _refuse_unknown_query_parameters(request: Request) -> None:
     """Unknown query parameters are an error, like unknown body fields (a typo must not widen a list)."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return
+    if not isinstance(route, APIRoute) or not route.include_in_schema:
+        return  # forwarded routes: the owning service validates its own parameters
     known = _query_names(route.dependant)
     unknown = sorted({name for name in request.query_params if name not in known})
     if unknown:

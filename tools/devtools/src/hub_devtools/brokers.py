@@ -41,6 +41,8 @@ group.initial.rebalance.delay.ms=0
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 log.flush.interval.messages=9223372036854775807
+file.delete.delay.ms=1000
+log.segment.delete.delay.ms=1000
 """
 
 LOG4J2_PROPERTIES = """\
@@ -64,6 +66,19 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _raise_open_file_limit() -> None:
+    """Kafka holds several files open per partition; test runs create thousands of partitions."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for wanted in (262_144, hard):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, max(wanted, hard)))
+            return
+        except (ValueError, OSError):
+            continue
 
 
 def wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
@@ -149,6 +164,7 @@ def start_apache_kafka(workdir: Path, port: int | None = None, heap_mb: int = 76
          "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={log4j}",
          f"-Dkafka.logs.dir={workdir / 'logs'}", "-cp", classpath, "kafka.Kafka", str(props)],
         stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=_raise_open_file_limit,
     )
     wait_for_port(port, proc, log, timeout=90)
     return BrokerProcess("apache-kafka", f"127.0.0.1:{port}", proc, log, kafka_version(), workdir)

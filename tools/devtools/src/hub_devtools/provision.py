@@ -65,6 +65,21 @@ async def create_topics(bootstrap: str, namespace: str = "", topics: tuple[Topic
         await admin.close()
 
 
+async def delete_namespace_topics(bootstrap: str, namespace: str) -> None:
+    """Delete every topic whose name starts with the namespace (tests clean up after themselves)."""
+    if not namespace:
+        raise ValueError("refusing to delete topics without a namespace")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(namespace)]
+        if names:
+            with contextlib.suppress(Exception):
+                await admin.delete_topics(names)
+    finally:
+        await admin.close()
+
+
 def main() -> None:
     import os
 

@@ -26,7 +26,7 @@ import pytest
 from redis.asyncio import Redis
 
 from hub_devtools import brokers
-from hub_devtools.provision import create_topics, wait_for_kafka
+from hub_devtools.provision import create_topics, delete_namespace_topics, wait_for_kafka
 
 
 @dataclass
@@ -139,10 +139,12 @@ def namespace() -> str:
 
 
 @pytest.fixture
-async def topics(kafka_bootstrap: str, namespace: str) -> str:
-    """Every registry topic created under this test's namespace; returns the namespace."""
+async def topics(kafka_bootstrap: str, namespace: str) -> AsyncIterator[str]:
+    """Every registry topic created under this test's namespace; yields the namespace and deletes
+    the namespace's topics afterwards (a broker holds files open for every partition)."""
     await create_topics(kafka_bootstrap, namespace, partitions=3)
-    return namespace
+    yield namespace
+    await delete_namespace_topics(kafka_bootstrap, namespace)
 
 
 @pytest.fixture

@@ -74,6 +74,8 @@ def run_stack(broker: str, state_dir: str, allow_local_callbacks: bool) -> None:
         group.start("connectors", {"HUB_HTTP_PORT": str(CONNECTORS_PORT)})
         group.start("gateway", {"HUB_HTTP_PORT": str(GATEWAY_PORT)})
         wait_http_ok(f"http://127.0.0.1:{GATEWAY_PORT}/healthz", 60, group)
+        wait_http_ok(f"http://127.0.0.1:{WEBHOOKS_PORT}/internal/health", 60, group)
+        wait_http_ok(f"http://127.0.0.1:{CONNECTORS_PORT}/healthz", 60, group)
         typer.echo(f"gateway    http://127.0.0.1:{GATEWAY_PORT}  (OpenAPI: /docs, /openapi.json)")
         typer.echo(f"logs       {root / 'logs'}")
         if allow_local_callbacks:
