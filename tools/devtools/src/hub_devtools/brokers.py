@@ -72,7 +72,7 @@ def _raise_open_file_limit() -> None:
     """Kafka holds several files open per partition; test runs create thousands of partitions."""
     import resource
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     for wanted in (262_144, hard):
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, max(wanted, hard)))
