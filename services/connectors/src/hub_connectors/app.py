@@ -66,6 +66,7 @@ def subscribe_connector(
         auto_offset_reset="earliest",
         max_poll_interval_ms=poll_interval_ms,
         description=f"Assessment events → {connector.display_name}",
+        title=f"{consumer_group(connector.name)}:events",
     )
     async def on_event(message: KafkaMessage) -> None:
         await consumer.process(message)
