@@ -35,9 +35,7 @@ def _webhooks() -> KafkaBroker:
     from hub_webhooks.settings import WebhooksSettings
 
     async def build() -> KafkaBroker:  # its resolver wants a running loop; nothing connects
-        service = WebhooksService.build(WebhooksSettings(), SystemClock())
-        broker = service.broker
-        return broker
+        return WebhooksService.build(WebhooksSettings(), SystemClock()).broker
 
     return asyncio.run(build())
 
