@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -23,9 +24,14 @@ KEY_CACHE_TTL_S = 2.0
 
 
 @pytest.fixture
-def two_gateways(hub_env: dict[str, str], topics: str, tmp_path: Path) -> Iterator[list[str]]:
+def log_dir(tmp_path: Path) -> Path:
+    return tmp_path / "logs"
+
+
+@pytest.fixture
+def two_gateways(hub_env: dict[str, str], topics: str, log_dir: Path) -> Iterator[list[str]]:
     group = ServiceGroup({**hub_env, "HUB_API_KEY_SECRET": SECRET, "HUB_KEY_CACHE_TTL_S": str(KEY_CACHE_TTL_S)},
-                         tmp_path / "logs")
+                         log_dir)
     urls = []
     for i in range(2):
         port = free_port()
@@ -78,3 +84,24 @@ async def test_revocation_reaches_the_other_instance_within_the_bound(
             assert time.monotonic() - revoked_at < KEY_CACHE_TTL_S + 1.0, "revocation took too long"
             await asyncio.sleep(0.05)
         assert (await client.get(f"{two_gateways[0]}/v1/scenarios", headers=account.headers())).status_code == 401
+
+
+async def test_rotation_grace_and_keys_never_logged(two_gateways: list[str], redis: Redis, topics: str,
+                                                  log_dir: Path) -> None:
+    account = await make_account(redis, topics)
+    admin = AccountAdmin(redis, SECRET, topics)
+    key_id = next(r.key_id for _h, r in await admin.list_keys(account.id) if r.mode == "live")
+    new_key, _ = await admin.rotate_key(account.id, key_id, grace=timedelta(seconds=2))
+    async with httpx.AsyncClient(timeout=10) as client:
+        old = {"Authorization": f"Bearer {account.live_key}"}
+        new = {"Authorization": f"Bearer {new_key}"}
+        assert (await client.get(f"{two_gateways[0]}/v1/scenarios", headers=old)).status_code == 200
+        assert (await client.get(f"{two_gateways[1]}/v1/scenarios", headers=new)).status_code == 200
+        await client.get(f"{two_gateways[0]}/v1/assessments/asmt_000000000000", headers=old)
+        await asyncio.sleep(2 + KEY_CACHE_TTL_S + 0.5)
+        assert (await client.get(f"{two_gateways[0]}/v1/scenarios", headers=old)).status_code == 401
+        assert (await client.get(f"{two_gateways[1]}/v1/scenarios", headers=new)).status_code == 200
+    logs = "".join(p.read_text(errors="replace") for p in log_dir.glob("*.log"))
+    assert account.live_key not in logs
+    assert new_key not in logs
+    assert account.live_key[-8:] not in logs
