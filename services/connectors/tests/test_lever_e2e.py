@@ -223,3 +223,28 @@ async def test_a_vendor_refusal_is_recorded_on_the_integration_and_dead_lettered
     assert "404" in view["last_error"]["message"]
     assert view["status"] == "active"  # a missing object is not a credentials problem
     assert len(fake.calls_to("add_tags", answered=404)) == 1  # not retried
+
+
+async def test_a_refused_refresh_marks_the_integration_for_reconnection(env: Env) -> None:
+    from fake_lever import connect_through_browser
+
+    fake = env.fake
+    opportunity_id = fake.add_opportunity()
+    assessment_id = await env.invite(opportunity_id)
+    await tags_are(env, opportunity_id, TAG["sent"])
+    fake.expire_access_tokens()
+    fake.refresh_tokens.clear()  # the customer revoked our app in Lever
+    await env.producers.started(assessment_id)
+
+    async def errored() -> dict[str, Any] | None:
+        _, view, _ = await env.api.call("GET", f"/{env.integration['id']}")
+        return view if view["status"] == "error" else None
+
+    view = await eventually(errored)
+    assert "refused the grant" in view["last_error"]["message"]
+    status, page = await connect_through_browser(view["connect"]["authorize_url"])
+    assert status == 200, page
+    _, view, _ = await env.api.call("GET", f"/{env.integration['id']}")
+    assert view["status"] == "active"
+    await env.producers.scored(assessment_id, sample_results(95))  # later pushes reach Lever again
+    await tags_are(env, opportunity_id, TAG["completed"])

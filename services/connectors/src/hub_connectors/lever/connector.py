@@ -66,8 +66,8 @@ class LeverConnector(ConnectorBase[LeverVendorSettings]):
         }
 
     async def connect_info(self, integration: Integration) -> dict[str, Any] | None:
-        if integration.status != IntegrationStatus.PENDING_AUTHORIZATION:
-            return None
+        if integration.status not in (IntegrationStatus.PENDING_AUTHORIZATION, IntegrationStatus.ERROR):
+            return None  # connected (or disabled); after a refused refresh (error) the customer reconnects
         return {"authorize_url": await self.oauth.authorize_url(integration)}
 
     def enabled_status(self, credentials: Mapping[str, Any]) -> IntegrationStatus:
