@@ -204,6 +204,8 @@ async def test_stale_and_unsigned_deliveries_are_refused(env: Env) -> None:
     unsigned.pop("signature")
     assert (await fake.deliver(env.webhook_url, unsigned))[0] == 400
     assert (await fake.deliver(env.webhook_url.rsplit("/", 1)[0] + "/int_unknown", unsigned))[0] == 404
+    malformed = fake.signed("candidateStageChange", {"opportunityId": opportunity_id}, SIGNATURE_TOKEN)
+    assert (await fake.deliver(env.webhook_url, malformed))[0] == 400  # no toStageId
     assert fake.calls_to("get_opportunity") == []
 
 

@@ -139,6 +139,8 @@ class LeverConnector(ConnectorBase[LeverVendorSettings]):
             return {"status": "ignored"}
         try:
             outcome = await self._handle_webhook(integration, webhook)
+        except ValidationError:
+            raise HTTPException(400, f"malformed {webhook.event} data") from None
         except RetryableError as exc:
             raise HTTPException(503, "try again later") from exc  # Lever retries non-2xx answers
         except ConnectorError as exc:
