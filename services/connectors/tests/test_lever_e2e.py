@@ -97,6 +97,20 @@ async def env(kafka_bootstrap: str, redis_url: str, topics: str, redis: Redis) -
         fake.assert_clean()
 
 
+async def push_done(env: Env, opportunity_id: str, pushes: int) -> None:
+    """Until `pushes` state pushes finished (each ends with its removeTags call)."""
+
+    async def probe() -> bool:
+        done = [
+            c
+            for c in env.fake.calls_to("remove_tags", answered=200)
+            if c.params["opportunity"] == opportunity_id
+        ]
+        return len(done) >= pushes
+
+    await eventually(probe)
+
+
 def tags_are(env: Env, opportunity_id: str, *expected: str) -> Any:
     async def probe() -> bool:
         return env.fake.tags.get(opportunity_id) == list(expected)
@@ -144,6 +158,7 @@ async def test_stage_change_to_completion_note_with_one_refresh_on_401(env: Env)
     assert snap.scenario_id == "litigation-discovery-v1"
     assert snap.metadata["lever_opportunity_id"] == opportunity_id
     await tags_are(env, opportunity_id, TAG["sent"])
+    await push_done(env, opportunity_id, 1)
 
     refreshes = len(fake.calls_to("token"))
     fake.expire_access_tokens()  # the hour is up early (revoked): the next call gets a 401
@@ -204,6 +219,8 @@ async def test_stale_and_unsigned_deliveries_are_refused(env: Env) -> None:
     unsigned.pop("signature")
     assert (await fake.deliver(env.webhook_url, unsigned))[0] == 400
     assert (await fake.deliver(env.webhook_url.rsplit("/", 1)[0] + "/int_unknown", unsigned))[0] == 404
+    malformed = fake.signed("candidateStageChange", {"opportunityId": opportunity_id}, SIGNATURE_TOKEN)
+    assert (await fake.deliver(env.webhook_url, malformed))[0] == 400  # no toStageId
     assert fake.calls_to("get_opportunity") == []
 
 
@@ -212,6 +229,7 @@ async def test_a_vendor_refusal_is_recorded_on_the_integration_and_dead_lettered
     opportunity_id = fake.add_opportunity()
     assessment_id = await env.invite(opportunity_id)
     await tags_are(env, opportunity_id, TAG["sent"])
+    await push_done(env, opportunity_id, 1)
     del fake.opportunities[opportunity_id]  # deleted in Lever meanwhile: 404 ResourceNotFound
     await env.producers.started(assessment_id)
     dead = await first_dead_letter(env.bootstrap, env.namespace, "connectors.lever")
@@ -223,3 +241,29 @@ async def test_a_vendor_refusal_is_recorded_on_the_integration_and_dead_lettered
     assert "404" in view["last_error"]["message"]
     assert view["status"] == "active"  # a missing object is not a credentials problem
     assert len(fake.calls_to("add_tags", answered=404)) == 1  # not retried
+
+
+async def test_a_refused_refresh_marks_the_integration_for_reconnection(env: Env) -> None:
+    from fake_lever import connect_through_browser
+
+    fake = env.fake
+    opportunity_id = fake.add_opportunity()
+    assessment_id = await env.invite(opportunity_id)
+    await tags_are(env, opportunity_id, TAG["sent"])
+    await push_done(env, opportunity_id, 1)
+    fake.expire_access_tokens()
+    fake.refresh_tokens.clear()  # the customer revoked our app in Lever
+    await env.producers.started(assessment_id)
+
+    async def errored() -> dict[str, Any] | None:
+        _, view, _ = await env.api.call("GET", f"/{env.integration['id']}")
+        return view if view["status"] == "error" else None
+
+    view = await eventually(errored)
+    assert "refused the grant" in view["last_error"]["message"]
+    status, page = await connect_through_browser(view["connect"]["authorize_url"])
+    assert status == 200, page
+    _, view, _ = await env.api.call("GET", f"/{env.integration['id']}")
+    assert view["status"] == "active"
+    await env.producers.scored(assessment_id, sample_results(95))  # later pushes reach Lever again
+    await tags_are(env, opportunity_id, TAG["completed"])
