@@ -16,7 +16,7 @@ from hub_devtools.brokers import free_port
 from hub_devtools.runner import ServiceGroup, wait_http_ok
 from hub_gateway.accounts import AccountAdmin
 
-from conftest import SECRET, make_account
+from gateway_support import SECRET, make_account
 
 pytestmark = pytest.mark.kafka
 

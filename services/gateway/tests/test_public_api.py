@@ -11,8 +11,7 @@ from redis.asyncio import Redis
 
 from hub_contracts.accounts import Plan
 
-from conftest import SEED_BODY, Account, make_account
-from tests_support import running_assessments
+from gateway_support import SEED_BODY, Account, make_account, running_assessments
 
 pytestmark = pytest.mark.kafka
 
@@ -203,7 +202,7 @@ async def test_list_paginates_newest_first(gateway: httpx.AsyncClient, account: 
 async def test_kafka_unreachable_is_503_and_reads_still_work(gateway_settings, account: Account) -> None:
     from hub_devtools.brokers import free_port
 
-    from conftest import serve_gateway
+    from gateway_support import serve_gateway
 
     dead = gateway_settings.model_copy(update={"kafka_bootstrap_servers": f"127.0.0.1:{free_port()}",
                                                "http_port": free_port()})

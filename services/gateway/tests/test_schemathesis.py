@@ -27,7 +27,7 @@ from hub_devtools.provision import create_topics, delete_namespace_topics
 from hub_devtools.runner import ServiceGroup, wait_http_ok
 from hub_gateway.openapi_export import EXPORT_PATH
 
-from conftest import SECRET, make_account
+from gateway_support import SECRET, make_account
 
 pytestmark = pytest.mark.kafka
 
