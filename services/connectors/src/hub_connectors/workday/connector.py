@@ -147,6 +147,19 @@ def _entry_from_refs(raw: dict[str, Any]) -> AssessCandidateEntry:
     )
 
 
+def endpoint_problem(url: str, vendor: WorkdayVendorSettings) -> str | None:
+    """Why we must not send the ISU password to `url` (None: it is a Workday web-services host)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme != "https" and not (vendor.allow_http and parts.scheme == "http"):
+        return "services_url must use https"
+    if parts.username or parts.password:
+        return "services_url must not carry credentials"
+    if not any(host == s.lstrip(".") or host.endswith(s) for s in vendor.allowed_host_suffixes):
+        return f"host {host!r} is not a Workday web-services host"
+    return None
+
+
 def connector_error(error: WorkdayError) -> PermanentError | RetryableError:
     """Workday's classification onto the framework's: retry, dead-letter, or mark credentials bad."""
     text = str(error)
@@ -253,14 +266,10 @@ class WorkdayConnector(ConnectorBase[WorkdayVendorSettings]):
     # --------------------------------------------------------------------------- outbound side
 
     def _check_endpoint(self, settings: WorkdayIntegrationSettings) -> str:
-        url = settings.endpoint
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.scheme != "https" and not (self.vendor.allow_http and parts.scheme == "http"):
-            raise PermanentError("workday: services_url must use https")
-        if not any(host == s.lstrip(".") or host.endswith(s) for s in self.vendor.allowed_host_suffixes):
-            raise PermanentError(f"workday: host {host!r} is not a Workday web-services host")
-        return url
+        problem = endpoint_problem(settings.endpoint, self.vendor)
+        if problem is not None:
+            raise PermanentError(f"workday: {problem}")
+        return settings.endpoint
 
     async def _call(
         self,
