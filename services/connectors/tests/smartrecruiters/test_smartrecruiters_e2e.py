@@ -172,6 +172,7 @@ async def test_an_order_unknown_to_smartrecruiters_is_dead_lettered(env: Env) ->
     status, accepted = await env.as_smartrecruiters("POST", "/packages/orders", order)
     assert status == 201
     env.fake.orders.discard("ord-gone")  # SmartRecruiters no longer knows the order: PATCH answers 404
+    await eventually(lambda: env.reader.get(accepted["externalId"]))  # created before the candidate starts
     await env.producers.started(accepted["externalId"])
     letters = await read_dead_letters(env.kafka, env.namespace, "connectors.smartrecruiters")
     assert letters[0].key == accepted["externalId"].encode()
