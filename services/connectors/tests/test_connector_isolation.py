@@ -3,6 +3,7 @@ Greenhouse deliveries go through at once; when Lever recovers every Lever push a
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -81,6 +82,12 @@ async def env(kafka_bootstrap: str, redis_url: str, topics: str, redis: Redis) -
         greenhouse.assert_clean()
 
 
+def removals(lever: FakeLever, opportunity_id: str) -> list[Any]:
+    return [
+        c for c in lever.calls_to("remove_tags", answered=200) if c.params["opportunity"] == opportunity_id
+    ]
+
+
 def successful_tags(lever: FakeLever, opportunity_id: str) -> list[list[str]]:
     return [
         c.json["tags"]
@@ -99,7 +106,9 @@ async def test_lever_down_ten_minutes_does_not_delay_greenhouse(env: Env) -> Non
     link = await eventually(
         lambda: env.running.ctx.links.find("lever", env.lever_integration["id"], opportunity_id)
     )
-    await eventually(lambda: _value(successful_tags(lever, opportunity_id)))  # "sent", before the outage
+    await eventually(
+        lambda: _value(removals(lever, opportunity_id))
+    )  # the "sent" push is done before the outage
 
     outage_started = clock.now()
     for route in lever.api_routes:
@@ -114,7 +123,7 @@ async def test_lever_down_ten_minutes_does_not_delay_greenhouse(env: Env) -> Non
 
     await eventually(started)
     await env.producers.scored(link.assessment_id, sample_results(91))
-    await lever.wait_for_calls("add_tags", 1, answered=503)
+    await lever.wait_for_calls("add_tags", 1, answered=503, within_s=40)
     await clock.wait_for_sleepers(1)  # the Lever consumer is backing off, on injected time
 
     # Greenhouse, meanwhile: a whole order to completion, with no clock movement at all.
@@ -172,7 +181,7 @@ async def test_access_token_is_refreshed_before_it_expires(env: Env) -> None:
     link = await eventually(
         lambda: env.running.ctx.links.find("lever", env.lever_integration["id"], opportunity_id)
     )
-    await eventually(lambda: _value(successful_tags(lever, opportunity_id)))
+    await eventually(lambda: _value(removals(lever, opportunity_id)))
     await clock.advance(56 * 60)  # within five minutes of the hour
     await env.producers.started(link.assessment_id)
     await eventually(lambda: _value(len(successful_tags(lever, opportunity_id)) == 2))
@@ -182,3 +191,28 @@ async def test_access_token_is_refreshed_before_it_expires(env: Env) -> None:
 
 async def _value(value: Any) -> Any:
     return value
+
+
+async def test_lever_429_waits_out_its_retry_after_on_the_clock(env: Env) -> None:
+    lever, clock = env.lever, env.clock
+    opportunity_id = lever.add_opportunity()
+    delivery = lever.signed(
+        "candidateStageChange", lever.stage_change(opportunity_id, TRIGGER_STAGE), SIGNATURE_TOKEN
+    )
+    assert (await lever.deliver(env.lever_integration["inbound_urls"]["webhook"], delivery))[0] == 200
+    link = await eventually(
+        lambda: env.running.ctx.links.find("lever", env.lever_integration["id"], opportunity_id)
+    )
+    await eventually(lambda: _value(removals(lever, opportunity_id)))
+    lever.inject(
+        "add_tags", Fault(status=429, headers={"Retry-After": "20"}, body={"code": "TooManyRequests"})
+    )
+    await env.producers.started(link.assessment_id)
+    await lever.wait_for_calls("add_tags", 1, answered=429, within_s=40)
+    await clock.wait_for_sleepers(1)
+    await clock.advance(15)  # backoff alone (1 s) would have retried by now; Retry-After says 20
+    await asyncio.sleep(0.5)
+    assert len(successful_tags(lever, opportunity_id)) == 1
+    await clock.advance(6)
+    await eventually(lambda: _value(len(successful_tags(lever, opportunity_id)) == 2))
+    assert successful_tags(lever, opportunity_id)[-1] == ["LexTalent: assessment in progress"]

@@ -3,14 +3,12 @@ shared token bucket, the management API's internal auth, the dead-letter path of
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import aiohttp
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from cryptography.fernet import Fernet
+from dead_letter_reading import first_dead_letter
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
@@ -20,7 +18,7 @@ from hub_connectors.framework.ratelimit import RateLimit, RateLimiter
 from hub_connectors.framework.testing.clock import ManualClock
 from hub_connectors.framework.testing.harness import InternalApi, running_connectors, settings_for_test
 from hub_contracts.cloudevents import make_headers
-from hub_contracts.topics import ASSESSMENT_EVENTS, dead_letter_topic
+from hub_contracts.topics import ASSESSMENT_EVENTS
 
 
 async def test_credentials_are_encrypted_and_survive_key_rotation(redis: Redis, namespace: str) -> None:
@@ -112,17 +110,7 @@ async def test_undecodable_event_goes_to_each_connectors_own_dead_letter_topic(
         finally:
             await producer.stop()
         for group in ("connectors.greenhouse", "connectors.lever"):
-            consumer = AIOKafkaConsumer(
-                dead_letter_topic(group).full_name(topics),
-                bootstrap_servers=kafka_bootstrap,
-                auto_offset_reset="earliest",
-                group_id=f"{topics}dlq-reader-{time.time()}",
-            )
-            await consumer.start()
-            try:
-                batch = await asyncio.wait_for(consumer.getone(), 20)
-            finally:
-                await consumer.stop()
+            batch = await first_dead_letter(kafka_bootstrap, topics, group)
             headers = {k: v.decode() for k, v in batch.headers}
             assert headers["x-dlq-group"] == group
             assert headers["x-dlq-reason"].startswith("invalid message")

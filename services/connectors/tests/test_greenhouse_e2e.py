@@ -22,6 +22,7 @@ from hub_connectors.framework.testing.harness import (
     running_connectors,
     seed_account,
     settings_for_test,
+    stored_values,
 )
 from hub_connectors.greenhouse.connector import GreenhouseVendorSettings
 from hub_contracts.accounts import Plan
@@ -156,9 +157,7 @@ async def test_basic_auth_uses_the_gateways_keys_plans_and_tenants(
     assert (await fake.test_status(interview_id, api_key=other_key))[0] == 404  # another tenant's order
     assert (await fake.test_status("asmt_000000000000"))[0] == 404
 
-    stored = b"".join(
-        [await env.redis.dump(k) or b"" async for k in env.redis.scan_iter(match=f"{env.namespace}conn:*")]
-    )
+    stored = await stored_values(env.redis, f"{env.namespace}conn:*")
     assert env.api_key.encode() not in stored
     logs = capsys.readouterr()
     assert env.api_key not in logs.out + logs.err

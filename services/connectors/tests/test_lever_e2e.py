@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from dead_letter_reading import first_dead_letter
 from fake_lever import FakeLever
 from lever_setup import SIGNATURE_TOKEN, TRIGGER_STAGE, connect_lever, lever_vendor_settings
 from polling import eventually
@@ -41,6 +42,8 @@ TAG = {
 
 @dataclass
 class Env:
+    bootstrap: str
+    namespace: str
     fake: FakeLever
     running: RunningConnectors
     api: InternalApi
@@ -81,8 +84,31 @@ async def env(kafka_bootstrap: str, redis_url: str, topics: str, redis: Redis) -
     ):
         api = InternalApi(session, running, account_id)
         integration = await connect_lever(api)
-        yield Env(fake, running, api, AssessmentReader(redis, topics), integration, producers)
+        yield Env(
+            kafka_bootstrap,
+            topics,
+            fake,
+            running,
+            api,
+            AssessmentReader(redis, topics),
+            integration,
+            producers,
+        )
         fake.assert_clean()
+
+
+async def push_done(env: Env, opportunity_id: str, pushes: int) -> None:
+    """Until `pushes` state pushes finished (each ends with its removeTags call)."""
+
+    async def probe() -> bool:
+        done = [
+            c
+            for c in env.fake.calls_to("remove_tags", answered=200)
+            if c.params["opportunity"] == opportunity_id
+        ]
+        return len(done) >= pushes
+
+    await eventually(probe)
 
 
 def tags_are(env: Env, opportunity_id: str, *expected: str) -> Any:
@@ -132,6 +158,7 @@ async def test_stage_change_to_completion_note_with_one_refresh_on_401(env: Env)
     assert snap.scenario_id == "litigation-discovery-v1"
     assert snap.metadata["lever_opportunity_id"] == opportunity_id
     await tags_are(env, opportunity_id, TAG["sent"])
+    await push_done(env, opportunity_id, 1)
 
     refreshes = len(fake.calls_to("token"))
     fake.expire_access_tokens()  # the hour is up early (revoked): the next call gets a 401
@@ -192,4 +219,51 @@ async def test_stale_and_unsigned_deliveries_are_refused(env: Env) -> None:
     unsigned.pop("signature")
     assert (await fake.deliver(env.webhook_url, unsigned))[0] == 400
     assert (await fake.deliver(env.webhook_url.rsplit("/", 1)[0] + "/int_unknown", unsigned))[0] == 404
+    malformed = fake.signed("candidateStageChange", {"opportunityId": opportunity_id}, SIGNATURE_TOKEN)
+    assert (await fake.deliver(env.webhook_url, malformed))[0] == 400  # no toStageId
     assert fake.calls_to("get_opportunity") == []
+
+
+async def test_a_vendor_refusal_is_recorded_on_the_integration_and_dead_lettered(env: Env) -> None:
+    fake = env.fake
+    opportunity_id = fake.add_opportunity()
+    assessment_id = await env.invite(opportunity_id)
+    await tags_are(env, opportunity_id, TAG["sent"])
+    await push_done(env, opportunity_id, 1)
+    del fake.opportunities[opportunity_id]  # deleted in Lever meanwhile: 404 ResourceNotFound
+    await env.producers.started(assessment_id)
+    dead = await first_dead_letter(env.bootstrap, env.namespace, "connectors.lever")
+    headers = {k: v.decode() for k, v in dead.headers}
+    assert headers["x-dlq-reason"].startswith("permanent: lever: POST answered 404")
+    assert dead.key == assessment_id.encode()
+    _, view, _ = await env.api.call("GET", f"/{env.integration['id']}")
+    assert view["last_error"]["source"] == "outbound"
+    assert "404" in view["last_error"]["message"]
+    assert view["status"] == "active"  # a missing object is not a credentials problem
+    assert len(fake.calls_to("add_tags", answered=404)) == 1  # not retried
+
+
+async def test_a_refused_refresh_marks_the_integration_for_reconnection(env: Env) -> None:
+    from fake_lever import connect_through_browser
+
+    fake = env.fake
+    opportunity_id = fake.add_opportunity()
+    assessment_id = await env.invite(opportunity_id)
+    await tags_are(env, opportunity_id, TAG["sent"])
+    await push_done(env, opportunity_id, 1)
+    fake.expire_access_tokens()
+    fake.refresh_tokens.clear()  # the customer revoked our app in Lever
+    await env.producers.started(assessment_id)
+
+    async def errored() -> dict[str, Any] | None:
+        _, view, _ = await env.api.call("GET", f"/{env.integration['id']}")
+        return view if view["status"] == "error" else None
+
+    view = await eventually(errored)
+    assert "refused the grant" in view["last_error"]["message"]
+    status, page = await connect_through_browser(view["connect"]["authorize_url"])
+    assert status == 200, page
+    _, view, _ = await env.api.call("GET", f"/{env.integration['id']}")
+    assert view["status"] == "active"
+    await env.producers.scored(assessment_id, sample_results(95))  # later pushes reach Lever again
+    await tags_are(env, opportunity_id, TAG["completed"])

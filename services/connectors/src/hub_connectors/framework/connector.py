@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic_settings import BaseSettings
 
 from hub_connectors.framework.context import ConnectorContext
+from hub_connectors.framework.errors import RetryableError
 from hub_connectors.framework.integrations import Integration, IntegrationStatus
 from hub_connectors.framework.links import AssessmentLink
 from hub_connectors.framework.ratelimit import RateLimit
@@ -102,7 +103,8 @@ class ConnectorBase(ABC, Generic[VendorSettingsT]):
         """Create an assessment for a vendor trigger through the normal command path.
 
         Links it to the vendor object `vendor_ref` first: a vendor retrying the same trigger gets
-        the first assessment's id back and `created=False`. Returns once Kafka acknowledged.
+        the first assessment's id back and `created=False`. Returns once Kafka acknowledged; raises
+        `RetryableError` when the command could not be stored (answer the vendor so that it retries).
         """
         command = self.ctx.commands.new_create(
             account_id=integration.account_id,
@@ -126,9 +128,9 @@ class ConnectorBase(ABC, Generic[VendorSettingsT]):
         if created:
             try:
                 await self.ctx.commands.send(command, traceparent)
-            except Exception:
+            except Exception as exc:
                 await self.ctx.links.release(link)  # let the vendor's retry try again
-                raise
+                raise RetryableError(f"the create command could not be stored: {type(exc).__name__}") from exc
         return assessment_id, created
 
     async def request_cancel(self, link: AssessmentLink, reason: str) -> None:

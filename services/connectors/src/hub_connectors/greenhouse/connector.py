@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import structlog
@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub_connectors.framework.api_keys import ApiKeyRejectedError, KeyRejection, Principal
 from hub_connectors.framework.connector import ConnectorBase
-from hub_connectors.framework.errors import PermanentError
+from hub_connectors.framework.errors import PermanentError, RetryableError
 from hub_connectors.framework.integrations import Integration
 from hub_connectors.framework.links import AssessmentLink
 from hub_connectors.framework.registry import register
@@ -61,6 +61,20 @@ def refuse(status: int, message: str) -> HTTPException:
     """Greenhouse shows non-2xx answers as errors; 401 for bad keys, 404 for unknown ids (_errors.md)."""
     headers = {"WWW-Authenticate": 'Basic realm="LexTalent"'} if status == 401 else None
     return HTTPException(status_code=status, detail=message, headers=headers)
+
+
+BodyT = TypeVar("BodyT", bound=BaseModel)
+
+
+def parse_body(raw: bytes, model: type[BodyT], call: str) -> BodyT:
+    """A Greenhouse request body, or a 400 naming what is wrong (never echoing values)."""
+    try:
+        return model.model_validate(orjson.loads(raw))
+    except orjson.JSONDecodeError:
+        raise refuse(400, f"invalid {call} body: not JSON") from None
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) + f": {e['msg']}" for e in exc.errors()[:3])
+        raise refuse(400, f"invalid {call} body: {fields}") from None
 
 
 def basic_username(authorization: str | None) -> str | None:
@@ -142,18 +156,15 @@ class GreenhouseConnector(ConnectorBase[GreenhouseVendorSettings]):
             request: Request, who: tuple[Principal, Integration, str] = Depends(caller)
         ) -> Any:
             principal, integration, api_key = who
-            try:
-                order = formats.SendTestRequest.model_validate(orjson.loads(await request.body()))
-            except (orjson.JSONDecodeError, ValidationError) as exc:
-                detail = (
-                    str(exc.errors(include_url=False)[:3]) if isinstance(exc, ValidationError) else "not JSON"
-                )
-                raise refuse(400, f"invalid send_test body: {detail}") from None
+            order = parse_body(await request.body(), formats.SendTestRequest, "send_test")
             if order.partner_test_id not in {s.id for s in self._scenarios(integration)}:
                 raise refuse(404, f"unknown partner_test_id {order.partner_test_id!r}")
             if not self._callback_allowed(order.url):
                 raise refuse(400, "url is not a Greenhouse take-home-test URL")
-            return {"partner_interview_id": await self._create(principal, integration, api_key, order)}
+            try:
+                return {"partner_interview_id": await self._create(principal, integration, api_key, order)}
+            except RetryableError:
+                raise refuse(503, "temporarily unavailable, please retry") from None
 
         @router.get("/test_status")
         async def test_status(
@@ -172,10 +183,7 @@ class GreenhouseConnector(ConnectorBase[GreenhouseVendorSettings]):
             request: Request, who: tuple[Principal, Integration, str] = Depends(caller)
         ) -> Any:
             _, integration, _ = who
-            try:
-                report = formats.ResponseErrorRequest.model_validate(orjson.loads(await request.body()))
-            except (orjson.JSONDecodeError, ValidationError):
-                raise refuse(400, "invalid response_error body") from None
+            report = parse_body(await request.body(), formats.ResponseErrorRequest, "response_error")
             await self.ctx.integrations.record_error(
                 integration,
                 "response_error",

@@ -66,8 +66,8 @@ class LeverConnector(ConnectorBase[LeverVendorSettings]):
         }
 
     async def connect_info(self, integration: Integration) -> dict[str, Any] | None:
-        if integration.status != IntegrationStatus.PENDING_AUTHORIZATION:
-            return None
+        if integration.status not in (IntegrationStatus.PENDING_AUTHORIZATION, IntegrationStatus.ERROR):
+            return None  # connected (or disabled); after a refused refresh (error) the customer reconnects
         return {"authorize_url": await self.oauth.authorize_url(integration)}
 
     def enabled_status(self, credentials: Mapping[str, Any]) -> IntegrationStatus:
@@ -139,6 +139,8 @@ class LeverConnector(ConnectorBase[LeverVendorSettings]):
             return {"status": "ignored"}
         try:
             outcome = await self._handle_webhook(integration, webhook)
+        except ValidationError:
+            raise HTTPException(400, f"malformed {webhook.event} data") from None
         except RetryableError as exc:
             raise HTTPException(503, "try again later") from exc  # Lever retries non-2xx answers
         except ConnectorError as exc:

@@ -39,6 +39,7 @@ from hub_connectors.framework.testing.harness import (
     running_connectors,
     seed_account,
     settings_for_test,
+    stored_values,
 )
 from hub_contracts.assessment import AssessmentStatus
 from hub_contracts.events import EventBase
@@ -174,12 +175,8 @@ class ConnectorContract:
         assert fetched["id"] == created["id"]
         assert [i["id"] for i in listed["data"]] == [created["id"]]
         assert sorted(created["credentials_set"]) == sorted(self.valid_credentials())
-        stored = b"".join(
-            [
-                await env.redis.dump(k) or b""
-                async for k in env.redis.scan_iter(match=f"{env.running.settings.namespace}conn:*")
-            ]
-        )
+        stored = await stored_values(env.redis, f"{env.running.settings.namespace}conn:*")
+        assert created["id"].encode() in stored  # the scan sees the stored records
         logs = capsys.readouterr()
         for secret in secrets:
             for answer in (created, fetched, listed):

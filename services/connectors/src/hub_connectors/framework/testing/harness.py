@@ -174,3 +174,23 @@ class InternalApi:
         assert status == 201, body
         assert isinstance(body, dict)
         return body
+
+
+async def stored_values(redis: Redis, pattern: str) -> bytes:
+    """Every value under `pattern` as stored (strings, hash fields, list/set/zset members), concatenated:
+    for checking that a secret is not kept in clear."""
+    parts: list[Any] = []
+    async for key in redis.scan_iter(match=pattern, count=1000):
+        raw_kind = await redis.type(key)
+        kind = raw_kind.decode() if isinstance(raw_kind, bytes) else str(raw_kind)
+        if kind == "string":
+            parts.append(await redis.get(key) or b"")
+        elif kind == "hash":
+            parts.extend(v for pair in (await redis.hgetall(key)).items() for v in pair)
+        elif kind == "list":
+            parts.extend(await redis.lrange(key, 0, -1))
+        elif kind == "set":
+            parts.extend(await redis.smembers(key))
+        elif kind == "zset":
+            parts.extend(await redis.zrange(key, 0, -1))
+    return b"\n".join(p if isinstance(p, bytes) else str(p).encode() for p in parts)
