@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-from dead_letters import read_dead_letters
+from dead_letter_reading import first_dead_letter
 from fake_workday import FakeWorkday, SoapFault
 from polling import eventually
 from redis.asyncio import Redis
@@ -154,10 +154,11 @@ async def test_client_fault_is_dead_lettered_and_recorded(env: Env) -> None:
     )
     status, answer = await env.notify(NOTIFICATION)
     assert status == 201
-    letters = await read_dead_letters(env.kafka, env.namespace, "connectors.workday")
-    assert letters[0].key == answer["assessment_id"].encode()
-    assert letters[0].headers["ce_type"] == "ai.lextalent.assessment.created.v1"
-    assert orjson.loads(letters[0].value)["assessment_id"] == answer["assessment_id"]
+    letter = await first_dead_letter(env.kafka, env.namespace, "connectors.workday")
+    headers = {k: v.decode() for k, v in letter.headers}
+    assert letter.key == answer["assessment_id"].encode()
+    assert headers["ce_type"] == "ai.lextalent.assessment.created.v1"
+    assert orjson.loads(letter.value)["assessment_id"] == answer["assessment_id"]
     _, body, _ = await env.api.call("GET", f"/{env.integration['id']}")
     assert "Assess Candidate state" in body["last_error"]["message"]
     assert fake.writes == []
