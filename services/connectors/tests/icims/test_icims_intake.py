@@ -4,6 +4,7 @@ are kept with their reason, and a crashed worker's entries are taken over by ano
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from redis.asyncio import Redis
 
@@ -89,3 +90,32 @@ async def test_a_crashed_workers_entries_are_taken_over(redis: Redis, namespace:
     await survivor.work_once(process, on_failure)
     assert done == ["asmt_eeeeeeeeeeee"]
     assert await redis.xlen(survivor.stream) == 0
+
+
+async def test_the_worker_survives_its_stream_being_removed(redis: Redis, namespace: str) -> None:
+    q = queue(redis, namespace)
+    done: list[str] = []
+
+    async def process(entry: IntakeEntry) -> None:
+        done.append(entry.assessment_id)
+
+    async def on_failure(entry: IntakeEntry, reason: str) -> None:
+        raise AssertionError(reason)
+
+    worker = asyncio.create_task(q.run(process, on_failure))
+    try:
+        await q.put("int_1", "asmt_ffffffffffff", {"workflow_id": "6"})
+        async with asyncio.timeout(5):
+            while not done:  # noqa: ASYNC110 (polls what the worker did)
+                await asyncio.sleep(0.02)
+        await redis.delete(q.stream)  # e.g. a restore without the stream
+        await asyncio.sleep(0.2)
+        await q.put("int_1", "asmt_gggggggggggg", {"workflow_id": "7"})
+        async with asyncio.timeout(5):
+            while len(done) < 2:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+    assert done == ["asmt_ffffffffffff", "asmt_gggggggggggg"]
