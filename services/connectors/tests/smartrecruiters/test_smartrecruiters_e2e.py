@@ -8,14 +8,13 @@ attach the PDF); a 429 and an expired token on the way are handled; an unknown o
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from dead_letter_reading import first_dead_letter
 from fake_smartrecruiters import FakeSmartRecruiters
 from polling import eventually
 from redis.asyncio import Redis
@@ -33,9 +32,6 @@ from hub_connectors.framework.testing.harness import (
     settings_for_test,
 )
 from hub_contracts.assessment import AssessmentStatus
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "workday"))
-from dead_letters import read_dead_letters
 
 pytestmark = pytest.mark.kafka
 
@@ -172,10 +168,12 @@ async def test_an_order_unknown_to_smartrecruiters_is_dead_lettered(env: Env) ->
     status, accepted = await env.as_smartrecruiters("POST", "/packages/orders", order)
     assert status == 201
     env.fake.orders.discard("ord-gone")  # SmartRecruiters no longer knows the order: PATCH answers 404
+    await eventually(lambda: env.reader.get(accepted["externalId"]))  # created before the candidate starts
     await env.producers.started(accepted["externalId"])
-    letters = await read_dead_letters(env.kafka, env.namespace, "connectors.smartrecruiters")
-    assert letters[0].key == accepted["externalId"].encode()
-    assert letters[0].headers["ce_type"] == "ai.lextalent.assessment.started.v1"
+    letter = await first_dead_letter(env.kafka, env.namespace, "connectors.smartrecruiters")
+    headers = {k: v.decode() for k, v in letter.headers}
+    assert letter.key == accepted["externalId"].encode()
+    assert headers["ce_type"] == "ai.lextalent.assessment.started.v1"
     _, view, _ = await env.api.call("GET", f"/{env.integration['id']}")
     assert "404" in view["last_error"]["message"]
 

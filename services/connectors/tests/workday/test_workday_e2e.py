@@ -2,7 +2,7 @@
 
 The tenant's notification creates an assessment through the command path; the invite, start and
 completion each produce Get_Assess_Candidate (once) and Assess_Candidate calls with our results mapped;
-a Server fault is retried, a Client fault is dead-lettered and recorded, nothing is lost.
+503, 429 and a Server fault are retried, a Client fault is dead-lettered and recorded, nothing is lost.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-from dead_letters import read_dead_letters
+from dead_letter_reading import first_dead_letter
 from fake_workday import FakeWorkday, SoapFault
 from polling import eventually
 from redis.asyncio import Redis
@@ -24,6 +24,7 @@ from test_workday_contract import WORKDAY_CREDENTIALS, workday_settings, workday
 
 from hub_connectors.framework.read_model import AssessmentReader
 from hub_connectors.framework.testing.events import sample_results
+from hub_connectors.framework.testing.fake_vendor import Fault
 from hub_connectors.framework.testing.harness import (
     InternalApi,
     RunningConnectors,
@@ -115,6 +116,7 @@ async def test_notification_to_completion_writes_back_with_retry_on_server_fault
     assert invited[0].test_url == snap.candidate_url
     assert invited[0].assessed_on == snap.created_at.date().isoformat()
 
+    fake.inject("soap", Fault(status=503), Fault(status=429, headers={"Retry-After": "0"}))
     await env.producers.started(assessment_id)
     await eventually(lambda: _some(len(fake.writes) >= 2))
     assert fake.writes[1].status_wid == "inprogress-wid"
@@ -132,6 +134,8 @@ async def test_notification_to_completion_writes_back_with_retry_on_server_fault
     assert done.comment is not None
     assert "88/100 (advanced)" in done.comment
     answered = [c.answered for c in fake.calls_to("soap")]
+    assert answered.count(503) == 1  # gateway errors and throttling before the start was written
+    assert answered.count(429) == 1
     assert answered.count(500) == 1  # the Server fault, then the retry that succeeded
     assert fake.operations.count("Get_Assess_Candidate_Request") == 1  # the entry is remembered
     assert fake.operations.count("Assess_Candidate_Request") == 4
@@ -150,10 +154,11 @@ async def test_client_fault_is_dead_lettered_and_recorded(env: Env) -> None:
     )
     status, answer = await env.notify(NOTIFICATION)
     assert status == 201
-    letters = await read_dead_letters(env.kafka, env.namespace, "connectors.workday")
-    assert letters[0].key == answer["assessment_id"].encode()
-    assert letters[0].headers["ce_type"] == "ai.lextalent.assessment.created.v1"
-    assert orjson.loads(letters[0].value)["assessment_id"] == answer["assessment_id"]
+    letter = await first_dead_letter(env.kafka, env.namespace, "connectors.workday")
+    headers = {k: v.decode() for k, v in letter.headers}
+    assert letter.key == answer["assessment_id"].encode()
+    assert headers["ce_type"] == "ai.lextalent.assessment.created.v1"
+    assert orjson.loads(letter.value)["assessment_id"] == answer["assessment_id"]
     _, body, _ = await env.api.call("GET", f"/{env.integration['id']}")
     assert "Assess Candidate state" in body["last_error"]["message"]
     assert fake.writes == []

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import parse_qsl
 
 import structlog
@@ -24,6 +23,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub_connectors.framework.connector import ConnectorBase
+from hub_connectors.framework.context import ConnectorContext
 from hub_connectors.framework.errors import PermanentError
 from hub_connectors.framework.integrations import Integration
 from hub_connectors.framework.links import AssessmentLink
@@ -104,7 +104,7 @@ class IcimsConnector(ConnectorBase[IcimsVendorSettings]):
         AssessmentStatus.CANCELLED: "row updated to the tenant's cancelled node, if configured",
     }
 
-    def __init__(self, ctx: Any, vendor_settings: IcimsVendorSettings) -> None:
+    def __init__(self, ctx: ConnectorContext, vendor_settings: IcimsVendorSettings) -> None:
         super().__init__(ctx, vendor_settings)
         self._intake: IntakeQueue | None = None
 

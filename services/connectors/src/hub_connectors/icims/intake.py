@@ -172,14 +172,25 @@ class IntakeQueue:
         return len(entries)
 
     async def run(self, process: Process, on_failure: OnFailure) -> None:
-        await self.ensure_group()
+        """Work until cancelled; no error ends the loop (an unacknowledged entry stays pending)."""
+        group_ready = False
         while True:
             try:
+                if not group_ready:
+                    await self.ensure_group()
+                    group_ready = True
                 await self.work_once(process, on_failure)
             except asyncio.CancelledError:
                 raise
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):  # the stream was removed (flush, restore): create it again
+                    log.warning("icims.intake_group_missing")
+                    group_ready = False
+                else:
+                    log.exception("icims.intake_error")
+                    await asyncio.sleep(1.0)
             except Exception:
-                log.exception("icims.intake_error")  # Redis hiccup or a bug: the entry stays pending
+                log.exception("icims.intake_error")  # Redis down or a bug: the entry stays pending
                 await asyncio.sleep(1.0)
 
     async def failures(self, limit: int = 50) -> list[dict[str, object]]:

@@ -48,7 +48,6 @@ from hub_connectors.smartrecruiters.throttle import (
     credential_key,
 )
 from hub_contracts.assessment import AssessmentStatus, Candidate
-from hub_contracts.base import utcnow
 from hub_contracts.events import EventBase
 from hub_contracts.ids import challenge_token
 from hub_contracts.scenarios import SCENARIOS, Scenario, get_scenario
@@ -318,12 +317,12 @@ class SmartRecruitersConnector(ConnectorBase[SmartRecruitersVendorSettings]):
     async def _create(
         self, integration: Integration, order: AssessmentOrder, scenario_id: str, inline: bool
     ) -> tuple[str, bool]:
-        command = self.ctx.commands.new_create(
-            account_id=integration.account_id,
-            livemode=integration.livemode,
-            connector=self.name,
+        assessment_id, created = await self.request_assessment(
+            integration,
             candidate=Candidate(email=order.candidate.email, name=order.candidate_name[:200]),
             scenario_id=scenario_id,
+            vendor_ref=f"{order.company.id}:{order.order_id}",
+            refs={"order_id": order.order_id, "company_id": order.company.id, "inline": inline},
             metadata={
                 "smartrecruiters_order_id": order.order_id,
                 "smartrecruiters_company_id": order.company.id,
@@ -331,23 +330,7 @@ class SmartRecruitersConnector(ConnectorBase[SmartRecruitersVendorSettings]):
                 "inline": inline,
             },
         )
-        link = AssessmentLink(
-            assessment_id=command.assessment_id,
-            connector=self.name,
-            integration_id=integration.id,
-            account_id=integration.account_id,
-            livemode=integration.livemode,
-            vendor_ref=f"{order.company.id}:{order.order_id}",
-            refs={"order_id": order.order_id, "company_id": order.company.id, "inline": inline},
-            created_at=utcnow(),
-        )
-        assessment_id, created = await self.ctx.links.claim(link)
         if created:
-            try:
-                await self.ctx.commands.send(command)
-            except Exception:
-                await self.ctx.links.release(link)
-                raise
             log.info("smartrecruiters.order_accepted", assessment_id=assessment_id, order_id=order.order_id)
         return assessment_id, created
 

@@ -44,7 +44,6 @@ from hub_connectors.workday.settings import WorkdayIntegrationSettings
 from hub_connectors.workday.soap import CONTENT_TYPE, envelope, isu_username, read_response
 from hub_connectors.workday.xml_safety import UnreadableXmlError, parse_xml
 from hub_contracts.assessment import AssessmentSnapshot, AssessmentStatus
-from hub_contracts.base import utcnow
 from hub_contracts.events import EventBase
 from hub_contracts.ids import challenge_token
 
@@ -148,6 +147,19 @@ def _entry_from_refs(raw: dict[str, Any]) -> AssessCandidateEntry:
     )
 
 
+def endpoint_problem(url: str, vendor: WorkdayVendorSettings) -> str | None:
+    """Why we must not send the ISU password to `url` (None: it is a Workday web-services host)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme != "https" and not (vendor.allow_http and parts.scheme == "http"):
+        return "services_url must use https"
+    if parts.username or parts.password:
+        return "services_url must not carry credentials"
+    if not any(host == s.lstrip(".") or host.endswith(s) for s in vendor.allowed_host_suffixes):
+        return f"host {host!r} is not a Workday web-services host"
+    return None
+
+
 def connector_error(error: WorkdayError) -> PermanentError | RetryableError:
     """Workday's classification onto the framework's: retry, dead-letter, or mark credentials bad."""
     text = str(error)
@@ -222,7 +234,7 @@ class WorkdayConnector(ConnectorBase[WorkdayVendorSettings]):
                     "The notification cannot be mapped to an assessment.",
                     [{"field": p.field, "message": p.message} for p in exc.problems],
                 )
-            assessment_id, created, candidate_url = await self._create(who, integration, order)
+            assessment_id, created, candidate_url = await self._create(integration, order)
             return JSONResponse(
                 {"assessment_id": assessment_id, "candidate_url": candidate_url, "created": created},
                 status_code=201 if created else 200,
@@ -230,55 +242,34 @@ class WorkdayConnector(ConnectorBase[WorkdayVendorSettings]):
 
         return router
 
-    async def _create(
-        self, who: Principal, integration: Integration, order: WorkdayOrder
-    ) -> tuple[str, bool, str]:
-        command = self.ctx.commands.new_create(
-            account_id=who.account_id,
-            livemode=who.livemode,
-            connector=self.name,
+    async def _create(self, integration: Integration, order: WorkdayOrder) -> tuple[str, bool, str]:
+        requisition = order.job_requisition_ref.value if order.job_requisition_ref else None
+        assessment_id, created = await self.request_assessment(
+            integration,
             candidate=order.candidate,
             scenario_id=order.scenario_id,
-            metadata={
-                "workday_candidate_id": order.candidate_ref.value,
-                "workday_job_requisition_id": order.job_requisition_ref.value
-                if order.job_requisition_ref
-                else None,
-            },
-        )
-        link = AssessmentLink(
-            assessment_id=command.assessment_id,
-            connector=self.name,
-            integration_id=integration.id,
-            account_id=who.account_id,
-            livemode=who.livemode,
             vendor_ref=order.order_key(),
             refs=_refs_of(order),
-            created_at=utcnow(),
+            metadata={
+                "workday_candidate_id": order.candidate_ref.value,
+                "workday_job_requisition_id": requisition,
+            },
         )
-        assessment_id, created = await self.ctx.links.claim(link)
         if created:
-            try:
-                await self.ctx.commands.send(command)
-            except Exception:
-                await self.ctx.links.release(link)
-                raise
             log.info("workday.order_accepted", assessment_id=assessment_id, integration_id=integration.id)
-            return assessment_id, True, command.candidate_url
-        url = f"{self.ctx.commands.candidate_app_base_url}{challenge_token(assessment_id)}"
-        return assessment_id, False, url
+        return (
+            assessment_id,
+            created,
+            f"{self.ctx.commands.candidate_app_base_url}{challenge_token(assessment_id)}",
+        )
 
     # --------------------------------------------------------------------------- outbound side
 
     def _check_endpoint(self, settings: WorkdayIntegrationSettings) -> str:
-        url = settings.endpoint
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.scheme != "https" and not (self.vendor.allow_http and parts.scheme == "http"):
-            raise PermanentError("workday: services_url must use https")
-        if not any(host == s.lstrip(".") or host.endswith(s) for s in self.vendor.allowed_host_suffixes):
-            raise PermanentError(f"workday: host {host!r} is not a Workday web-services host")
-        return url
+        problem = endpoint_problem(settings.endpoint, self.vendor)
+        if problem is not None:
+            raise PermanentError(f"workday: {problem}")
+        return settings.endpoint
 
     async def _call(
         self,
