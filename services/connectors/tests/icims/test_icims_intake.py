@@ -106,13 +106,13 @@ async def test_the_worker_survives_its_stream_being_removed(redis: Redis, namesp
     try:
         await q.put("int_1", "asmt_ffffffffffff", {"workflow_id": "6"})
         async with asyncio.timeout(5):
-            while not done:  # noqa: ASYNC110 (polls what the worker did)
+            while not done:
                 await asyncio.sleep(0.02)
         await redis.delete(q.stream)  # e.g. a restore without the stream
         await asyncio.sleep(0.2)
         await q.put("int_1", "asmt_gggggggggggg", {"workflow_id": "7"})
         async with asyncio.timeout(5):
-            while len(done) < 2:  # noqa: ASYNC110
+            while len(done) < 2:
                 await asyncio.sleep(0.02)
     finally:
         worker.cancel()
