@@ -40,6 +40,7 @@ class Dispatcher:
         claim_batch: int,
         poll_interval_s: float,
         reap_interval_s: float,
+        claimers: int = 4,
     ) -> None:
         self.store = store
         self.sender = sender
@@ -51,6 +52,7 @@ class Dispatcher:
         self.claim_batch = claim_batch
         self.poll_interval_s = poll_interval_s
         self.reap_interval_s = reap_interval_s
+        self.claimers = claimers
         self._wake = asyncio.Event()
         self._free = asyncio.Semaphore(concurrency)
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -61,7 +63,8 @@ class Dispatcher:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._claim_loop()), loop.create_task(self._reap_loop())]
+        claimers = [loop.create_task(self._claim_loop()) for _ in range(self.claimers)]
+        self._tasks = [*claimers, loop.create_task(self._reap_loop())]
 
     async def stop(self) -> None:
         for task in [*self._tasks, *self._in_flight]:

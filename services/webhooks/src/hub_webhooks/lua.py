@@ -7,21 +7,30 @@ target Redis Cluster (all keys would need one hash tag).
 from __future__ import annotations
 
 FAN_OUT = """
-local prefix, event_id, ttl, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-if ARGV[6] == '1' then
-  if not redis.call('SET', prefix .. 'evt:' .. event_id, now, 'NX', 'EX', ttl) then return -1 end
-end
-local created = 0
-for _, d in ipairs(cjson.decode(ARGV[5])) do
-  local dkey = prefix .. 'dlv:' .. d.id
-  if redis.call('EXISTS', dkey) == 0 then
-    redis.call('HSET', dkey, unpack(d.fields))
-    redis.call('ZADD', prefix .. 'due', now, d.id)
-    for _, idx in ipairs(d.indexes) do redis.call('ZADD', prefix .. idx, now, d.id) end
-    created = created + 1
+-- ARGV: prefix, ttl, now, dedupe ('1'/'0'), JSON [{event_id, deliveries: [{id, fields, indexes}]}]
+local prefix, ttl, now, dedupe = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local results = {}
+for _, event in ipairs(cjson.decode(ARGV[5])) do
+  local fresh = true
+  if dedupe == '1' then
+    fresh = redis.call('SET', prefix .. 'evt:' .. event.event_id, now, 'NX', 'EX', ttl)
   end
+  local created = -1
+  if fresh then
+    created = 0
+    for _, d in ipairs(event.deliveries) do
+      local dkey = prefix .. 'dlv:' .. d.id
+      if redis.call('EXISTS', dkey) == 0 then
+        redis.call('HSET', dkey, unpack(d.fields))
+        redis.call('ZADD', prefix .. 'due', now, d.id)
+        for _, idx in ipairs(d.indexes) do redis.call('ZADD', prefix .. idx, now, d.id) end
+        created = created + 1
+      end
+    end
+  end
+  table.insert(results, created)
 end
-return created
+return results
 """
 
 CLAIM = """

@@ -111,6 +111,7 @@ class WebhooksService:
             claim_batch=settings.claim_batch,
             poll_interval_s=settings.poll_interval_s,
             reap_interval_s=settings.reap_interval_s,
+            claimers=settings.claimers,
         )
         consumer = EventConsumer(
             store,

@@ -42,6 +42,7 @@ class WebhooksSettings(ServiceSettings):
     # Dispatch
     delivery_concurrency: int = Field(default=128, description="In-flight attempts per worker process")
     claim_batch: int = 64
+    claimers: int = Field(default=4, description="Concurrent claim loops (each claims up to claim_batch)")
     poll_interval_s: float = 0.05
     lease_s: float = Field(default=45.0, description="Longer than total_timeout_s plus margin")
     reap_interval_s: float = 1.0
