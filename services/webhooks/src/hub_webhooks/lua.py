@@ -97,31 +97,42 @@ return out
 """
 
 FINISH = """
-local prefix, id, token, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local outcome, next_ms, attempt_json, breaker = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local threshold, cooldown_ms, code, err = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], ARGV[12]
-local dkey = prefix .. 'dlv:' .. id
-if redis.call('HGET', dkey, 'lease') ~= token then return 0 end
-local dest = redis.call('HGET', dkey, 'dest')
-local status = outcome
-if outcome == 'retry' then status = 'pending' end
-redis.call('HSET', dkey, 'lease', '', 'status', status, 'next_ms', outcome == 'retry' and next_ms or '',
-           'last_code', code, 'last_error', err, 'updated_ms', now)
-if outcome ~= 'retry' then redis.call('HSET', dkey, 'manual', '0') end
-redis.call('RPUSH', dkey .. ':att', attempt_json)
-redis.call('ZREM', prefix .. 'leases', id)
-redis.call('ZREM', prefix .. 'slots:' .. dest, id)
-if outcome == 'retry' then redis.call('ZADD', prefix .. 'due', next_ms, id) end
-local skey = prefix .. 'dest:' .. dest
-if breaker == 'ok' then
-  redis.call('HSET', skey, 'fails', '0', 'open_until', '0', 'probe_until', '0')
-elseif breaker == 'fail' then
-  local fails = redis.call('HINCRBY', skey, 'fails', 1)
-  if fails >= threshold then
-    redis.call('HSET', skey, 'open_until', tostring(tonumber(now) + cooldown_ms), 'probe_until', '0')
+-- ARGV: prefix, breaker threshold, breaker cooldown (ms), JSON [[id, token, now, outcome, next_ms,
+--        attempt_json, breaker, status_code, error], ...]; returns 1 per stored outcome, 0: lease lost
+local prefix, threshold, cooldown_ms = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local results = {}
+for _, e in ipairs(cjson.decode(ARGV[4])) do
+  local id, token, now, outcome, next_ms, attempt_json, breaker, code, err =
+    e[1], e[2], e[3], e[4], e[5], e[6], e[7], e[8], e[9]
+  local dkey = prefix .. 'dlv:' .. id
+  if redis.call('HGET', dkey, 'lease') ~= token then
+    table.insert(results, 0)
+  else
+    local dest = redis.call('HGET', dkey, 'dest')
+    local status = outcome
+    if outcome == 'retry' then status = 'pending' end
+    redis.call('HSET', dkey, 'lease', '', 'status', status, 'next_ms', outcome == 'retry' and next_ms or '',
+               'last_code', code, 'last_error', err, 'updated_ms', now)
+    if outcome ~= 'retry' then redis.call('HSET', dkey, 'manual', '0') end
+    redis.call('RPUSH', dkey .. ':att', attempt_json)
+    redis.call('ZREM', prefix .. 'leases', id)
+    redis.call('ZREM', prefix .. 'slots:' .. dest, id)
+    if outcome == 'retry' then redis.call('ZADD', prefix .. 'due', next_ms, id) end
+    local skey = prefix .. 'dest:' .. dest
+    if breaker == 'ok' then
+      if redis.call('HGET', skey, 'fails') ~= '0' then
+        redis.call('HSET', skey, 'fails', '0', 'open_until', '0', 'probe_until', '0')
+      end
+    elseif breaker == 'fail' then
+      local fails = redis.call('HINCRBY', skey, 'fails', 1)
+      if fails >= threshold then
+        redis.call('HSET', skey, 'open_until', tostring(tonumber(now) + cooldown_ms), 'probe_until', '0')
+      end
+    end
+    table.insert(results, 1)
   end
 end
-return 1
+return results
 """
 
 REAP = """

@@ -91,6 +91,31 @@ class Limits:
     breaker_cooldown_ms: int
 
 
+def finish_entry(
+    claimed: Claimed,
+    now_ms: int,
+    *,
+    outcome: str,
+    next_ms: int | None,
+    attempt: dict[str, Any],
+    breaker: str,
+    status_code: int | None,
+    error: str,
+) -> list[Any]:
+    """One outcome as the FINISH script takes it."""
+    return [
+        claimed.id,
+        claimed.token,
+        str(now_ms),
+        outcome,
+        str(next_ms or 0),
+        orjson.dumps(attempt).decode(),
+        breaker,
+        "" if status_code is None else str(status_code),
+        error[:500],
+    ]
+
+
 def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -192,23 +217,29 @@ class DeliveryStore:
         error: str,
     ) -> bool:
         """Record one attempt's outcome (`succeeded`, `retry` or `dead`); False if the lease was lost."""
+        entry = finish_entry(
+            claimed,
+            now_ms,
+            outcome=outcome,
+            next_ms=next_ms,
+            attempt=attempt,
+            breaker=breaker,
+            status_code=status_code,
+            error=error,
+        )
+        [stored] = await self.finish_many([entry])
+        return stored
+
+    async def finish_many(self, entries: Sequence[list[Any]]) -> list[bool]:
         result = await self._finish(
             args=[
                 self.keys.prefix,
-                claimed.id,
-                claimed.token,
-                now_ms,
-                outcome,
-                next_ms or 0,
-                orjson.dumps(attempt),
-                breaker,
                 self.limits.breaker_threshold,
                 self.limits.breaker_cooldown_ms,
-                "" if status_code is None else status_code,
-                error[:500],
+                orjson.dumps(list(entries)),
             ]
         )
-        return bool(result)
+        return [bool(r) for r in result]
 
     async def reap(self, now_ms: int, limit: int = 500) -> int:
         return int(await self._reap(args=[self.keys.prefix, now_ms, limit]))
