@@ -65,9 +65,19 @@ for i, id in ipairs(ids) do
       if probe_until > now then wait_until = now + defer_ms else probe = true end
     end
     local slots_key = prefix .. 'slots:' .. dest
+    local parked = false
     if wait_until == 0 then
-      redis.call('ZREMRANGEBYSCORE', slots_key, '-inf', now)
-      if redis.call('ZCARD', slots_key) >= cap then wait_until = now + defer_ms end
+      local expired = redis.call('ZREMRANGEBYSCORE', slots_key, '-inf', now)
+      for _ = 1, expired do
+        local waiting = redis.call('ZPOPMIN', prefix .. 'wait:' .. dest)
+        if waiting[1] then redis.call('ZADD', due_key, now, waiting[1]) end
+      end
+      if redis.call('ZCARD', slots_key) >= cap then
+        -- at its concurrency cap: park it in the destination's queue; a finishing attempt releases it
+        redis.call('ZREM', due_key, id)
+        redis.call('ZADD', prefix .. 'wait:' .. dest, now, id)
+        parked = true
+      end
     end
     local tokens = burst
     if wait_until == 0 and rate > 0 then
@@ -75,7 +85,9 @@ for i, id in ipairs(ids) do
       tokens = math.min(burst, (tonumber(st[4]) or burst) + (now - ts) * rate / 1000)
       if tokens < 1 then wait_until = now + math.ceil((1 - tokens) * 1000 / rate) end
     end
-    if wait_until > 0 then
+    if parked then
+      -- nothing more to do
+    elseif wait_until > 0 then
       redis.call('ZADD', due_key, wait_until, id)
     else
       if rate > 0 then redis.call('HSET', skey, 'tokens', tostring(tokens - 1), 'ts', tostring(now)) end
@@ -116,7 +128,11 @@ for _, e in ipairs(cjson.decode(ARGV[4])) do
     if outcome ~= 'retry' then redis.call('HSET', dkey, 'manual', '0') end
     redis.call('RPUSH', dkey .. ':att', attempt_json)
     redis.call('ZREM', prefix .. 'leases', id)
+    -- a slot is free again: release one parked delivery of this destination (unconditionally, so a
+    -- slot that expired on its own can never leave a parked delivery stranded)
     redis.call('ZREM', prefix .. 'slots:' .. dest, id)
+    local waiting = redis.call('ZPOPMIN', prefix .. 'wait:' .. dest)
+    if waiting[1] then redis.call('ZADD', prefix .. 'due', now, waiting[1]) end
     if outcome == 'retry' then redis.call('ZADD', prefix .. 'due', next_ms, id) end
     local skey = prefix .. 'dest:' .. dest
     if breaker == 'ok' then
@@ -146,7 +162,11 @@ for _, id in ipairs(ids) do
   redis.call('RPUSH', dkey .. ':att', cjson.encode({attempt = tonumber(attempt), at_ms = tonumber(now),
     error = 'worker_lost: the attempt did not finish within its lease; retried', trigger = 'lease'}))
   redis.call('ZREM', prefix .. 'leases', id)
-  if dest then redis.call('ZREM', prefix .. 'slots:' .. dest, id) end
+  if dest then
+    redis.call('ZREM', prefix .. 'slots:' .. dest, id)
+    local waiting = redis.call('ZPOPMIN', prefix .. 'wait:' .. dest)
+    if waiting[1] then redis.call('ZADD', prefix .. 'due', now, waiting[1]) end
+  end
   redis.call('ZADD', prefix .. 'due', now, id)
 end
 return #ids
