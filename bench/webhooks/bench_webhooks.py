@@ -1,6 +1,6 @@
 """Webhook delivery benchmark: the webhooks service against the bare aiohttp client, same run.
 
-    uv run python bench/webhooks/bench_webhooks.py [--events 3000] [--rounds 2] [--e2e]
+    uv run python bench/webhooks/bench_webhooks.py [--events 3000] [--rounds 2] [--workers 1] [--e2e]
 
 Needs Kafka and Redis (KAFKA_BOOTSTRAP_SERVERS, REDIS_URL). Starts, as separate processes, a
 receiver (aiohttp on 127.0.0.1, answers 200 and records arrival times) and the `hub-webhooks`
@@ -334,14 +334,20 @@ async def main_async(args: argparse.Namespace) -> None:
     }
     redis = Redis.from_url(redis_url)
     secret = await account_signing_secret(redis, namespace, ACCOUNT)
-    procs = [[sys.executable, __file__, "receiver", "--port", str(rport)], ["hub-webhooks"]]
+    service_cmd = ["hub-webhooks"]
+    procs = [[sys.executable, __file__, "receiver", "--port", str(rport)], service_cmd]
     if args.e2e:
         procs.append(["hub-assessments"])
     with contextlib.ExitStack() as stack:
         for cmd in procs:
             stack.enter_context(process(cmd, env))
+        extra_ports = [free_port() for _ in range(args.workers - 1)]
+        for port in extra_ports:  # more webhooks workers on the same Redis and consumer group
+            stack.enter_context(process(service_cmd, {**env, "HUB_HTTP_PORT": str(port)}))
         await wait_http(f"{rbase}/stats")
-        await wait_http(f"http://127.0.0.1:{sport}/internal/health")
+        for port in [sport, *extra_ports]:
+            await wait_http(f"http://127.0.0.1:{port}/internal/health")
+        await asyncio.sleep(3.0)  # let the consumer group settle
         producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap,
             acks="all",
@@ -395,6 +401,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--e2e", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="hub-webhooks processes")
     parser.add_argument("--e2e-rate", type=float, default=50.0)
     args = parser.parse_args()
     if args.mode == "receiver":

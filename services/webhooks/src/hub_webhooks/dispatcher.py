@@ -175,6 +175,7 @@ class Dispatcher:
                 error=error,
             )
         )
+        self.wake()  # the finish may have released a parked delivery of this destination
         if not stored:
             log.warning("dispatch.lease_lost", delivery_id=item.id, attempt=item.attempt)
         if decision.disable_endpoint and item.endpoint_id:

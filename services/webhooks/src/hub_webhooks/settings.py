@@ -46,7 +46,9 @@ class WebhooksSettings(ServiceSettings):
     poll_interval_s: float = 0.05
     lease_s: float = Field(default=45.0, description="Longer than total_timeout_s plus margin")
     reap_interval_s: float = 1.0
-    defer_ms: int = Field(default=250, description="How often a destination probed by its breaker is looked at again")
+    defer_ms: int = Field(
+        default=250, description="How often a destination probed by its breaker is looked at again"
+    )
 
     # Per destination isolation
     endpoint_max_concurrency: int = 16
