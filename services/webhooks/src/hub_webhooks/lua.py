@@ -110,8 +110,10 @@ return out
 
 FINISH = """
 -- ARGV: prefix, breaker threshold, breaker cooldown (ms), JSON [[id, token, now, outcome, next_ms,
---        attempt_json, breaker, status_code, error], ...]; returns 1 per stored outcome, 0: lease lost
+--        attempt_json, breaker, status_code, error], ...], retention of finished deliveries (s)
+-- Returns 1 per stored outcome, 0 where the lease was lost.
 local prefix, threshold, cooldown_ms = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local retention_s = tonumber(ARGV[5])
 local results = {}
 for _, e in ipairs(cjson.decode(ARGV[4])) do
   local id, token, now, outcome, next_ms, attempt_json, breaker, code, err =
@@ -125,7 +127,12 @@ for _, e in ipairs(cjson.decode(ARGV[4])) do
     if outcome == 'retry' then status = 'pending' end
     redis.call('HSET', dkey, 'lease', '', 'status', status, 'next_ms', outcome == 'retry' and next_ms or '',
                'last_code', code, 'last_error', err, 'updated_ms', now)
-    if outcome ~= 'retry' then redis.call('HSET', dkey, 'manual', '0') end
+    if outcome ~= 'retry' then
+      redis.call('HSET', dkey, 'manual', '0')
+      -- finished deliveries are kept for the retention period (redelivery makes them permanent again)
+      redis.call('EXPIRE', dkey, retention_s)
+      redis.call('EXPIRE', dkey .. ':att', retention_s)
+    end
     redis.call('RPUSH', dkey .. ':att', attempt_json)
     redis.call('ZREM', prefix .. 'leases', id)
     -- a slot is free again: release one parked delivery of this destination (unconditionally, so a
@@ -184,6 +191,8 @@ if f[1] == 'pending' then
   return 'pending'
 end
 redis.call('HSET', dkey, 'status', 'pending', 'manual', '1', 'next_ms', now, 'updated_ms', now)
+redis.call('PERSIST', dkey)
+redis.call('PERSIST', dkey .. ':att')
 redis.call('ZADD', prefix .. 'due', now, id)
 return 'requeued'
 """

@@ -63,4 +63,7 @@ class WebhooksSettings(ServiceSettings):
     secret_cache_s: float = 1.0
 
     event_dedupe_ttl_s: int = 30 * 24 * 3600
+    delivery_retention_s: int = Field(
+        default=30 * 24 * 3600, description="How long finished deliveries are kept"
+    )
     consumer_batch: int = 200

@@ -89,6 +89,7 @@ class Limits:
     burst: float
     breaker_threshold: int
     breaker_cooldown_ms: int
+    retention_s: int = 30 * 24 * 3600
 
 
 def finish_entry(
@@ -237,6 +238,7 @@ class DeliveryStore:
                 self.limits.breaker_threshold,
                 self.limits.breaker_cooldown_ms,
                 orjson.dumps(list(entries)),
+                self.limits.retention_s,
             ]
         )
         return [bool(r) for r in result]
