@@ -19,6 +19,7 @@ from hub_contracts.events import EVENT_CLASSES
 from hub_contracts.read_model import CommandOutcome
 from hub_contracts.scoring import ScoringResultReported
 from hub_contracts.views import AssessmentView, WebhookPayload
+from hub_contracts.webhook_catalogue import WebhookTestPayload
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -33,6 +34,7 @@ PUBLISHED: dict[str, type[BaseModel]] = {
     "ai.lextalent.read-model.command-outcome.v1": CommandOutcome,
     "ai.lextalent.view.assessment.v1": AssessmentView,
     "ai.lextalent.view.webhook-payload.v1": WebhookPayload,
+    "ai.lextalent.view.webhook-test-payload.v1": WebhookTestPayload,
 }
 
 

@@ -173,8 +173,11 @@ def install_api(app: FastAPI) -> None:
         if changes.get("event_types") is None:
             changes.pop("event_types", None)
         now = service.clock.now_ms()
-        updated = record.model_copy(update={**changes, "updated_ms": now})
-        await service.endpoints.save(updated)
+        updated = await service.endpoints.update(
+            record.id, lambda current: current.model_copy(update={**changes, "updated_ms": now})
+        )
+        if updated is None:
+            raise not_found("webhook endpoint")
         await service.store.set_destination_limits(
             updated.id, max_concurrency=updated.max_concurrency, rate_per_s=updated.rate_limit_per_s
         )
@@ -185,14 +188,18 @@ def install_api(app: FastAPI) -> None:
     ) -> EndpointView:
         record = await own_endpoint(service, who, endpoint_id)
         now = service.clock.now_ms()
-        updated = record.model_copy(
-            update={
-                "disabled": disabled,
-                "disabled_reason": "disabled by the account" if disabled else None,
-                "updated_ms": now,
-            }
+        updated = await service.endpoints.update(
+            record.id,
+            lambda current: current.model_copy(
+                update={
+                    "disabled": disabled,
+                    "disabled_reason": "disabled by the account" if disabled else None,
+                    "updated_ms": now,
+                }
+            ),
         )
-        await service.endpoints.save(updated)
+        if updated is None:
+            raise not_found("webhook endpoint")
         return endpoint_view(updated, now)
 
     @app.post("/internal/v1/webhook-endpoints/{endpoint_id}/disable", response_model=EndpointView)
@@ -232,9 +239,17 @@ def install_api(app: FastAPI) -> None:
                 ],
             )
         now = service.clock.now_ms()
-        rotated, fresh = service.endpoints.rotated(record, grace, now)
-        await service.endpoints.save(rotated)
-        return with_secret(rotated, fresh, now)
+        fresh: list[str] = []
+
+        def rotate(current: EndpointRecord) -> EndpointRecord:
+            rotated, secret = service.endpoints.rotated(current, grace, now)
+            fresh[:] = [secret]
+            return rotated
+
+        updated = await service.endpoints.update(record.id, rotate)
+        if updated is None:
+            raise not_found("webhook endpoint")
+        return with_secret(updated, fresh[0], now)
 
     @app.post("/internal/v1/webhook-endpoints/{endpoint_id}/test", status_code=202)
     async def send_test_event(endpoint_id: str, service: Svc, who: Who) -> dict[str, Any]:

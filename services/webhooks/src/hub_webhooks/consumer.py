@@ -31,6 +31,7 @@ from hub_webhooks.store import DeliveryStore
 log = structlog.get_logger(__name__)
 
 TRANSIENT_RETRIES = 5
+FAN_OUT_CHUNK = 100
 
 
 class AccountEndpoints:
@@ -76,8 +77,14 @@ class EventConsumer:
         raw = message.raw_message
         records: Sequence[Any] = raw if isinstance(raw, tuple) else (raw,)
         try:
+            events = []
             for record in records:
-                await self._with_retries(functools.partial(self._process, record))
+                event = await self._decode_or_dead_letter(record)
+                if event is not None:
+                    events.append(event)
+            for start in range(0, len(events), FAN_OUT_CHUNK):
+                chunk = events[start : start + FAN_OUT_CHUNK]
+                await self._with_retries(functools.partial(self.fan_out, chunk))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -87,7 +94,7 @@ class EventConsumer:
             return
         await message.ack()
 
-    async def _with_retries(self, step: Callable[[], Awaitable[None]]) -> None:
+    async def _with_retries(self, step: Callable[[], Awaitable[object]]) -> None:
         for attempt in range(1, TRANSIENT_RETRIES + 1):
             try:
                 await step()
@@ -98,19 +105,21 @@ class EventConsumer:
                 log.warning("events.transient_error", error=repr(exc), attempt=attempt)
                 await asyncio.sleep(0.2 * 2 ** (attempt - 1))
 
-    async def _process(self, record: Any) -> None:
+    async def _decode_or_dead_letter(self, record: Any) -> EventBase | None:
         headers = headers_to_dict(record.headers)
         try:
             event: EventBase = decode(EVENT_ADAPTER, record.value or b"", headers.get("ce_type"))
         except UndecodableMessage as exc:
             await self._dead_letter(record, headers, exc.reason)
-            return
-        await self.fan_out(event)
+            return None
+        return event
 
-    async def fan_out(self, event: EventBase) -> int:
-        deliveries = deliveries_for(event, await self.endpoints.of(event.account_id))
-        created = await self.store.fan_out(event.event_id, deliveries, self.clock.now_ms(), self.dedupe_ttl_s)
-        if created > 0:
+    async def fan_out(self, events: Sequence[EventBase]) -> int:
+        """Store the deliveries of these events in one step; the number of new deliveries."""
+        planned = [(e.event_id, deliveries_for(e, await self.endpoints.of(e.account_id))) for e in events]
+        results = await self.store.fan_out_many(planned, self.clock.now_ms(), self.dedupe_ttl_s)
+        created = sum(r for r in results if r > 0)
+        if created:
             self.on_stored()
         return created
 

@@ -17,11 +17,12 @@ import structlog
 
 from hub_webhooks.clock import Clock
 from hub_webhooks.endpoints import EndpointStore
+from hub_webhooks.finisher import Finisher
 from hub_webhooks.policy import AttemptResult, Decision, RetryPolicy, decide
 from hub_webhooks.sender import Sender
 from hub_webhooks.signing import webhook_headers
 from hub_webhooks.signing_keys import SigningKeys
-from hub_webhooks.store import Claimed, DeliveryStore
+from hub_webhooks.store import Claimed, DeliveryStore, finish_entry
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +41,7 @@ class Dispatcher:
         claim_batch: int,
         poll_interval_s: float,
         reap_interval_s: float,
+        claimers: int = 4,
     ) -> None:
         self.store = store
         self.sender = sender
@@ -51,8 +53,11 @@ class Dispatcher:
         self.claim_batch = claim_batch
         self.poll_interval_s = poll_interval_s
         self.reap_interval_s = reap_interval_s
+        self.claimers = claimers
+        self.finisher = Finisher(store)
         self._wake = asyncio.Event()
-        self._free = asyncio.Semaphore(concurrency)
+        self._busy = 0
+        self._slot_freed = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -61,7 +66,8 @@ class Dispatcher:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._claim_loop()), loop.create_task(self._reap_loop())]
+        claimers = [loop.create_task(self._claim_loop()) for _ in range(self.claimers)]
+        self._tasks = [*claimers, loop.create_task(self._reap_loop())]
 
     async def stop(self) -> None:
         for task in [*self._tasks, *self._in_flight]:
@@ -86,19 +92,16 @@ class Dispatcher:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
 
     async def _claim_some(self) -> int:
-        await self._free.acquire()
-        free = 1
-        while free < self.claim_batch and not self._free.locked():
-            await self._free.acquire()
-            free += 1
+        while self._busy >= self.concurrency:
+            self._slot_freed.clear()
+            await self._slot_freed.wait()
+        free = min(self.claim_batch, self.concurrency - self._busy)
+        self._busy += free  # reserved while the claim runs, so parallel claim loops never overshoot
         try:
             batch = await self.store.claim(self.clock.now_ms(), free)
-        except BaseException:
-            for _ in range(free):
-                self._free.release()
-            raise
-        for _ in range(free - len(batch)):
-            self._free.release()
+        finally:
+            self._busy -= free
+        self._busy += len(batch)
         for item in batch:
             task = asyncio.get_running_loop().create_task(self._attempt(item))
             self._in_flight.add(task)
@@ -125,7 +128,8 @@ class Dispatcher:
             # The lease stays; the reaper retries the attempt when it expires.
             log.exception("dispatch.attempt_failed", delivery_id=item.id)
         finally:
-            self._free.release()
+            self._busy -= 1
+            self._slot_freed.set()
 
     async def _attempt_once(self, item: Claimed) -> None:
         started_ms = self.clock.now_ms()
@@ -159,16 +163,19 @@ class Dispatcher:
         error = result.error or ("" if result.ok else f"HTTP {result.status_code}")
         if decision.reason:
             error = f"{error}; {decision.reason}" if error else decision.reason
-        stored = await self.store.finish(
-            item,
-            finished_ms,
-            outcome=decision.outcome,
-            next_ms=next_ms,
-            attempt=record,
-            breaker=decision.breaker,
-            status_code=result.status_code,
-            error=error,
+        stored = await self.finisher.finish(
+            finish_entry(
+                item,
+                finished_ms,
+                outcome=decision.outcome,
+                next_ms=next_ms,
+                attempt=record,
+                breaker=decision.breaker,
+                status_code=result.status_code,
+                error=error,
+            )
         )
+        self.wake()  # the finish may have released a parked delivery of this destination
         if not stored:
             log.warning("dispatch.lease_lost", delivery_id=item.id, attempt=item.attempt)
         if decision.disable_endpoint and item.endpoint_id:

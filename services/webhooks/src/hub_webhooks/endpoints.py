@@ -7,10 +7,11 @@ grace window ends; deliveries are signed with every secret still valid.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 
 from hub_contracts.base import new_id
 from hub_webhooks.keys import WebhookKeys
@@ -108,8 +109,28 @@ class EndpointStore:
         )
         return [EndpointRecord.model_validate_json(r) for r in raws if r is not None]
 
-    async def save(self, record: EndpointRecord) -> None:
-        await self.redis.set(self.keys.endpoint(record.id), record.model_dump_json())
+    async def update(
+        self,
+        endpoint_id: str,
+        change: Callable[[EndpointRecord], EndpointRecord],
+    ) -> EndpointRecord | None:
+        """Read, change and write one record atomically (optimistic: WATCH, retried on a race)."""
+        key = self.keys.endpoint(endpoint_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.get(key)
+                    if raw is None:
+                        await pipe.reset()  # type: ignore[no-untyped-call]
+                        return None
+                    updated = change(EndpointRecord.model_validate_json(raw))
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.set(key, updated.model_dump_json())
+                    await pipe.execute()
+                    return updated
+                except WatchError:
+                    continue
 
     async def delete(self, record: EndpointRecord) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -118,11 +139,14 @@ class EndpointStore:
             await pipe.execute()
 
     async def disable(self, endpoint_id: str, reason: str, at_ms: int) -> None:
-        record = await self.get(endpoint_id)
-        if record is not None and not record.disabled:
-            await self.save(
-                record.model_copy(update={"disabled": True, "disabled_reason": reason, "updated_ms": at_ms})
+        def off(record: EndpointRecord) -> EndpointRecord:
+            if record.disabled:
+                return record
+            return record.model_copy(
+                update={"disabled": True, "disabled_reason": reason, "updated_ms": at_ms}
             )
+
+        await self.update(endpoint_id, off)
 
     @staticmethod
     def rotated(record: EndpointRecord, grace_s: int, at_ms: int) -> tuple[EndpointRecord, str]:

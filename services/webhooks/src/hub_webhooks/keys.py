@@ -12,6 +12,7 @@
 | `wh:leases` | zset | delivery ids being attempted, by lease expiry (ms) |
 | `wh:dest:{dest}` | hash | destination state: breaker, token bucket, limits |
 | `wh:slots:{dest}` | zset | in-flight delivery ids of a destination, by lease expiry (ms) |
+| `wh:wait:{dest}` | zset | due deliveries parked while their destination is at its concurrency cap |
 | `wh:idx:acct:{account_id}` | zset | delivery ids of an account, by creation (ms) |
 | `wh:idx:asmt:{assessment_id}` | zset | delivery ids of an assessment |
 | `wh:idx:ep:{endpoint_id}` | zset | delivery ids of an endpoint (callback URLs: `cb_…` destination ids) |
@@ -61,6 +62,9 @@ class WebhookKeys:
 
     def slots(self, dest: str) -> str:
         return f"{self.prefix}slots:{dest}"
+
+    def waiting(self, dest: str) -> str:
+        return f"{self.prefix}wait:{dest}"
 
     def account_index(self, account_id: str) -> str:
         return f"{self.prefix}idx:acct:{account_id}"

@@ -7,21 +7,30 @@ target Redis Cluster (all keys would need one hash tag).
 from __future__ import annotations
 
 FAN_OUT = """
-local prefix, event_id, ttl, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-if ARGV[6] == '1' then
-  if not redis.call('SET', prefix .. 'evt:' .. event_id, now, 'NX', 'EX', ttl) then return -1 end
-end
-local created = 0
-for _, d in ipairs(cjson.decode(ARGV[5])) do
-  local dkey = prefix .. 'dlv:' .. d.id
-  if redis.call('EXISTS', dkey) == 0 then
-    redis.call('HSET', dkey, unpack(d.fields))
-    redis.call('ZADD', prefix .. 'due', now, d.id)
-    for _, idx in ipairs(d.indexes) do redis.call('ZADD', prefix .. idx, now, d.id) end
-    created = created + 1
+-- ARGV: prefix, ttl, now, dedupe ('1'/'0'), JSON [{event_id, deliveries: [{id, fields, indexes}]}]
+local prefix, ttl, now, dedupe = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local results = {}
+for _, event in ipairs(cjson.decode(ARGV[5])) do
+  local fresh = true
+  if dedupe == '1' then
+    fresh = redis.call('SET', prefix .. 'evt:' .. event.event_id, now, 'NX', 'EX', ttl)
   end
+  local created = -1
+  if fresh then
+    created = 0
+    for _, d in ipairs(event.deliveries) do
+      local dkey = prefix .. 'dlv:' .. d.id
+      if redis.call('EXISTS', dkey) == 0 then
+        redis.call('HSET', dkey, unpack(d.fields))
+        redis.call('ZADD', prefix .. 'due', now, d.id)
+        for _, idx in ipairs(d.indexes) do redis.call('ZADD', prefix .. idx, now, d.id) end
+        created = created + 1
+      end
+    end
+  end
+  table.insert(results, created)
 end
-return created
+return results
 """
 
 CLAIM = """
@@ -56,9 +65,19 @@ for i, id in ipairs(ids) do
       if probe_until > now then wait_until = now + defer_ms else probe = true end
     end
     local slots_key = prefix .. 'slots:' .. dest
+    local parked = false
     if wait_until == 0 then
-      redis.call('ZREMRANGEBYSCORE', slots_key, '-inf', now)
-      if redis.call('ZCARD', slots_key) >= cap then wait_until = now + defer_ms end
+      local expired = redis.call('ZREMRANGEBYSCORE', slots_key, '-inf', now)
+      for _ = 1, expired do
+        local waiting = redis.call('ZPOPMIN', prefix .. 'wait:' .. dest)
+        if waiting[1] then redis.call('ZADD', due_key, now, waiting[1]) end
+      end
+      if redis.call('ZCARD', slots_key) >= cap then
+        -- at its concurrency cap: park it in the destination's queue; a finishing attempt releases it
+        redis.call('ZREM', due_key, id)
+        redis.call('ZADD', prefix .. 'wait:' .. dest, now, id)
+        parked = true
+      end
     end
     local tokens = burst
     if wait_until == 0 and rate > 0 then
@@ -66,7 +85,9 @@ for i, id in ipairs(ids) do
       tokens = math.min(burst, (tonumber(st[4]) or burst) + (now - ts) * rate / 1000)
       if tokens < 1 then wait_until = now + math.ceil((1 - tokens) * 1000 / rate) end
     end
-    if wait_until > 0 then
+    if parked then
+      -- nothing more to do
+    elseif wait_until > 0 then
       redis.call('ZADD', due_key, wait_until, id)
     else
       if rate > 0 then redis.call('HSET', skey, 'tokens', tostring(tokens - 1), 'ts', tostring(now)) end
@@ -88,31 +109,53 @@ return out
 """
 
 FINISH = """
-local prefix, id, token, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local outcome, next_ms, attempt_json, breaker = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local threshold, cooldown_ms, code, err = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], ARGV[12]
-local dkey = prefix .. 'dlv:' .. id
-if redis.call('HGET', dkey, 'lease') ~= token then return 0 end
-local dest = redis.call('HGET', dkey, 'dest')
-local status = outcome
-if outcome == 'retry' then status = 'pending' end
-redis.call('HSET', dkey, 'lease', '', 'status', status, 'next_ms', outcome == 'retry' and next_ms or '',
-           'last_code', code, 'last_error', err, 'updated_ms', now)
-if outcome ~= 'retry' then redis.call('HSET', dkey, 'manual', '0') end
-redis.call('RPUSH', dkey .. ':att', attempt_json)
-redis.call('ZREM', prefix .. 'leases', id)
-redis.call('ZREM', prefix .. 'slots:' .. dest, id)
-if outcome == 'retry' then redis.call('ZADD', prefix .. 'due', next_ms, id) end
-local skey = prefix .. 'dest:' .. dest
-if breaker == 'ok' then
-  redis.call('HSET', skey, 'fails', '0', 'open_until', '0', 'probe_until', '0')
-elseif breaker == 'fail' then
-  local fails = redis.call('HINCRBY', skey, 'fails', 1)
-  if fails >= threshold then
-    redis.call('HSET', skey, 'open_until', tostring(tonumber(now) + cooldown_ms), 'probe_until', '0')
+-- ARGV: prefix, breaker threshold, breaker cooldown (ms), JSON [[id, token, now, outcome, next_ms,
+--        attempt_json, breaker, status_code, error], ...], retention of finished deliveries (s)
+-- Returns 1 per stored outcome, 0 where the lease was lost.
+local prefix, threshold, cooldown_ms = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local retention_s = tonumber(ARGV[5])
+local results = {}
+for _, e in ipairs(cjson.decode(ARGV[4])) do
+  local id, token, now, outcome, next_ms, attempt_json, breaker, code, err =
+    e[1], e[2], e[3], e[4], e[5], e[6], e[7], e[8], e[9]
+  local dkey = prefix .. 'dlv:' .. id
+  if redis.call('HGET', dkey, 'lease') ~= token then
+    table.insert(results, 0)
+  else
+    local dest = redis.call('HGET', dkey, 'dest')
+    local status = outcome
+    if outcome == 'retry' then status = 'pending' end
+    redis.call('HSET', dkey, 'lease', '', 'status', status, 'next_ms', outcome == 'retry' and next_ms or '',
+               'last_code', code, 'last_error', err, 'updated_ms', now)
+    if outcome ~= 'retry' then
+      redis.call('HSET', dkey, 'manual', '0')
+      -- finished deliveries are kept for the retention period (redelivery makes them permanent again)
+      redis.call('EXPIRE', dkey, retention_s)
+      redis.call('EXPIRE', dkey .. ':att', retention_s)
+    end
+    redis.call('RPUSH', dkey .. ':att', attempt_json)
+    redis.call('ZREM', prefix .. 'leases', id)
+    -- a slot is free again: release one parked delivery of this destination (unconditionally, so a
+    -- slot that expired on its own can never leave a parked delivery stranded)
+    redis.call('ZREM', prefix .. 'slots:' .. dest, id)
+    local waiting = redis.call('ZPOPMIN', prefix .. 'wait:' .. dest)
+    if waiting[1] then redis.call('ZADD', prefix .. 'due', now, waiting[1]) end
+    if outcome == 'retry' then redis.call('ZADD', prefix .. 'due', next_ms, id) end
+    local skey = prefix .. 'dest:' .. dest
+    if breaker == 'ok' then
+      if redis.call('HGET', skey, 'fails') ~= '0' then
+        redis.call('HSET', skey, 'fails', '0', 'open_until', '0', 'probe_until', '0')
+      end
+    elseif breaker == 'fail' then
+      local fails = redis.call('HINCRBY', skey, 'fails', 1)
+      if fails >= threshold then
+        redis.call('HSET', skey, 'open_until', tostring(tonumber(now) + cooldown_ms), 'probe_until', '0')
+      end
+    end
+    table.insert(results, 1)
   end
 end
-return 1
+return results
 """
 
 REAP = """
@@ -126,7 +169,11 @@ for _, id in ipairs(ids) do
   redis.call('RPUSH', dkey .. ':att', cjson.encode({attempt = tonumber(attempt), at_ms = tonumber(now),
     error = 'worker_lost: the attempt did not finish within its lease; retried', trigger = 'lease'}))
   redis.call('ZREM', prefix .. 'leases', id)
-  if dest then redis.call('ZREM', prefix .. 'slots:' .. dest, id) end
+  if dest then
+    redis.call('ZREM', prefix .. 'slots:' .. dest, id)
+    local waiting = redis.call('ZPOPMIN', prefix .. 'wait:' .. dest)
+    if waiting[1] then redis.call('ZADD', prefix .. 'due', now, waiting[1]) end
+  end
   redis.call('ZADD', prefix .. 'due', now, id)
 end
 return #ids
@@ -144,6 +191,8 @@ if f[1] == 'pending' then
   return 'pending'
 end
 redis.call('HSET', dkey, 'status', 'pending', 'manual', '1', 'next_ms', now, 'updated_ms', now)
+redis.call('PERSIST', dkey)
+redis.call('PERSIST', dkey .. ':att')
 redis.call('ZADD', prefix .. 'due', now, id)
 return 'requeued'
 """

@@ -41,6 +41,7 @@ class Sender:
         self.user_agent = user_agent
         self.pool_limit = pool_limit
         self._session: aiohttp.ClientSession | None = None
+        self._checked: set[str] = set()
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(
@@ -70,11 +71,11 @@ class Sender:
             return round((time.perf_counter() - started) * 1000, 2)
 
         try:
-            self.policy.check_url(url)  # IP literals never reach the resolver: judge them here
+            self._check(url)  # IP literals never reach the resolver: judge them here
             async with self._session.post(
                 url, data=body, headers={**headers, "user-agent": self.user_agent}, allow_redirects=False
             ) as response:
-                excerpt = await self._read_excerpt(response)
+                excerpt = await self._read_excerpt(response, 200 <= response.status < 300)
                 return AttemptResult(
                     status_code=response.status,
                     latency_ms=elapsed(),
@@ -98,8 +99,20 @@ class Sender:
                 return AttemptResult(None, elapsed(), "blocked", f"blocked: {reason}")
             return AttemptResult(None, elapsed(), "other", f"{type(exc).__name__}: {exc}"[:300])
 
-    async def _read_excerpt(self, response: aiohttp.ClientResponse) -> str:
-        """At most `body_cap` bytes; a slow or broken body does not change the status already received."""
+    def _check(self, url: str) -> None:
+        """The URL's form and literal address (no DNS involved, so the verdict can be remembered)."""
+        if url in self._checked:
+            return
+        self.policy.check_url(url)
+        if len(self._checked) > 50_000:
+            self._checked.clear()
+        self._checked.add(url)
+
+    async def _read_excerpt(self, response: aiohttp.ClientResponse, success: bool) -> str:
+        """At most `body_cap` bytes. A success is not held up by its body: only what already arrived
+        is kept. A failure's body (useful in the delivery log) is awaited briefly."""
+        if success:
+            return response.content.read_nowait(self.body_cap).decode(errors="replace")
         try:
             data = await asyncio.wait_for(response.content.read(self.body_cap), timeout=2.0)
         except (TimeoutError, aiohttp.ClientError, ConnectionError):

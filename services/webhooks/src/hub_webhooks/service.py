@@ -54,6 +54,7 @@ def limits(settings: WebhooksSettings) -> Limits:
         burst=settings.endpoint_burst,
         breaker_threshold=settings.breaker_failure_threshold,
         breaker_cooldown_ms=int(settings.breaker_cooldown_s * 1000),
+        retention_s=settings.delivery_retention_s,
     )
 
 
@@ -111,6 +112,7 @@ class WebhooksService:
             claim_batch=settings.claim_batch,
             poll_interval_s=settings.poll_interval_s,
             reap_interval_s=settings.reap_interval_s,
+            claimers=settings.claimers,
         )
         consumer = EventConsumer(
             store,

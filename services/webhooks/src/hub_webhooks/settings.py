@@ -42,10 +42,13 @@ class WebhooksSettings(ServiceSettings):
     # Dispatch
     delivery_concurrency: int = Field(default=128, description="In-flight attempts per worker process")
     claim_batch: int = 64
+    claimers: int = Field(default=4, description="Concurrent claim loops (each claims up to claim_batch)")
     poll_interval_s: float = 0.05
     lease_s: float = Field(default=45.0, description="Longer than total_timeout_s plus margin")
     reap_interval_s: float = 1.0
-    defer_ms: int = Field(default=250, description="How long an attempt held back by a limit waits")
+    defer_ms: int = Field(
+        default=250, description="How often a destination probed by its breaker is looked at again"
+    )
 
     # Per destination isolation
     endpoint_max_concurrency: int = 16
@@ -60,4 +63,7 @@ class WebhooksSettings(ServiceSettings):
     secret_cache_s: float = 1.0
 
     event_dedupe_ttl_s: int = 30 * 24 * 3600
+    delivery_retention_s: int = Field(
+        default=30 * 24 * 3600, description="How long finished deliveries are kept"
+    )
     consumer_batch: int = 200

@@ -89,6 +89,32 @@ class Limits:
     burst: float
     breaker_threshold: int
     breaker_cooldown_ms: int
+    retention_s: int = 30 * 24 * 3600
+
+
+def finish_entry(
+    claimed: Claimed,
+    now_ms: int,
+    *,
+    outcome: str,
+    next_ms: int | None,
+    attempt: dict[str, Any],
+    breaker: str,
+    status_code: int | None,
+    error: str,
+) -> list[Any]:
+    """One outcome as the FINISH script takes it."""
+    return [
+        claimed.id,
+        claimed.token,
+        str(now_ms),
+        outcome,
+        str(next_ms or 0),
+        orjson.dumps(attempt).decode(),
+        breaker,
+        "" if status_code is None else str(status_code),
+        error[:500],
+    ]
 
 
 def _s(value: Any) -> str:
@@ -116,13 +142,34 @@ class DeliveryStore:
         dedupe: bool = True,
     ) -> int:
         """Store the deliveries of one event at once; -1 when the event was already fanned out."""
+        [created] = await self.fan_out_many([(event_id, deliveries)], now_ms, ttl_s, dedupe=dedupe)
+        return created
+
+    async def fan_out_many(
+        self,
+        events: Sequence[tuple[str, Sequence[NewDelivery]]],
+        now_ms: int,
+        ttl_s: int,
+        *,
+        dedupe: bool = True,
+    ) -> list[int]:
+        """Several events in one script (one round trip for a whole Kafka batch)."""
+        if not events:
+            return []
         payload = orjson.dumps(
-            [{"id": d.id, "fields": d.fields(now_ms), "indexes": d.indexes(self.keys)} for d in deliveries]
+            [
+                {
+                    "event_id": event_id,
+                    "deliveries": [
+                        {"id": d.id, "fields": d.fields(now_ms), "indexes": d.indexes(self.keys)}
+                        for d in deliveries
+                    ],
+                }
+                for event_id, deliveries in events
+            ]
         )
-        result = await self._fan_out(
-            args=[self.keys.prefix, event_id, ttl_s, now_ms, payload, "1" if dedupe else "0"]
-        )
-        return int(result)
+        result = await self._fan_out(args=[self.keys.prefix, ttl_s, now_ms, "1" if dedupe else "0", payload])
+        return [int(r) for r in result]
 
     async def claim(self, now_ms: int, max_claim: int) -> list[Claimed]:
         lim = self.limits
@@ -171,23 +218,30 @@ class DeliveryStore:
         error: str,
     ) -> bool:
         """Record one attempt's outcome (`succeeded`, `retry` or `dead`); False if the lease was lost."""
+        entry = finish_entry(
+            claimed,
+            now_ms,
+            outcome=outcome,
+            next_ms=next_ms,
+            attempt=attempt,
+            breaker=breaker,
+            status_code=status_code,
+            error=error,
+        )
+        [stored] = await self.finish_many([entry])
+        return stored
+
+    async def finish_many(self, entries: Sequence[list[Any]]) -> list[bool]:
         result = await self._finish(
             args=[
                 self.keys.prefix,
-                claimed.id,
-                claimed.token,
-                now_ms,
-                outcome,
-                next_ms or 0,
-                orjson.dumps(attempt),
-                breaker,
                 self.limits.breaker_threshold,
                 self.limits.breaker_cooldown_ms,
-                "" if status_code is None else status_code,
-                error[:500],
+                orjson.dumps(list(entries)),
+                self.limits.retention_s,
             ]
         )
-        return bool(result)
+        return [bool(r) for r in result]
 
     async def reap(self, now_ms: int, limit: int = 500) -> int:
         return int(await self._reap(args=[self.keys.prefix, now_ms, limit]))

@@ -1,0 +1,414 @@
+"""Webhook delivery benchmark: the webhooks service against the bare aiohttp client, same run.
+
+    uv run python bench/webhooks/bench_webhooks.py [--events 3000] [--rounds 2] [--workers 1] [--e2e]
+
+Needs Kafka and Redis (KAFKA_BOOTSTRAP_SERVERS, REDIS_URL). Starts, as separate processes, a
+receiver (aiohttp on 127.0.0.1, answers 200 and records arrival times) and the `hub-webhooks`
+service (and with --e2e `hub-assessments`), each under a fresh namespace.
+
+1. Throughput through the service: N assessment events with a callback URL are produced to Kafka;
+   deliveries/s = N / (last webhook received - first event produced).
+2. Bare client: the same N payloads, signed the same way at send time, POSTed by one aiohttp
+   session with the service's concurrency to the same receiver. The ratio is 1 / 2.
+3. Latency at a steady load: events produced at --rate per second; event produced → webhook
+   received, p50/p99.
+4. --e2e: create + simulated completion commands to the assessments service; create command
+   produced → `assessment.completed` webhook received, p50/p99 (the gateway is not in the path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp
+import orjson
+from aiohttp import web
+from aiokafka import AIOKafkaProducer
+from redis.asyncio import Redis
+
+from hub_contracts.assessment import AssessmentSnapshot, AssessmentStatus, Candidate
+from hub_contracts.base import new_id, utcnow
+from hub_contracts.cloudevents import make_headers
+from hub_contracts.commands import CreateAssessment, SimulateAssessment
+from hub_contracts.events import AssessmentCreated
+from hub_contracts.ids import new_assessment_id
+from hub_contracts.results import AgenticReadinessResults, DimensionScore, band_for
+from hub_contracts.topics import ASSESSMENT_COMMANDS, ASSESSMENT_EVENTS
+from hub_contracts.views import webhook_payload
+from hub_devtools.provision import create_topics
+from hub_webhooks.secrets import account_signing_secret
+from hub_webhooks.signing import webhook_headers
+
+ACCOUNT = "acct_BenchAccount01"
+CONCURRENCY = 64
+
+
+# ---------------------------------------------------------------- receiver process
+def run_receiver(port: int) -> None:
+    arrivals: dict[str, tuple[float, str, str]] = {}
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.read()
+        now = time.time()
+        doc = orjson.loads(body)
+        arrivals[request.headers["webhook-id"]] = (
+            now,
+            doc.get("type", ""),
+            doc.get("data", {}).get("id", ""),
+        )
+        return web.Response(status=200, text="ok")
+
+    async def stats(_: web.Request) -> web.Response:
+        return web.Response(body=orjson.dumps(arrivals), content_type="application/json")
+
+    async def reset(_: web.Request) -> web.Response:
+        arrivals.clear()
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook/{tail:.*}", hook)
+    app.router.add_get("/stats", stats)
+    app.router.add_post("/reset", reset)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, backlog=2048)
+
+
+# ---------------------------------------------------------------- helpers
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_http(url: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    async with aiohttp.ClientSession() as http:
+        while True:
+            try:
+                async with http.get(url) as r:
+                    if r.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(url)
+            await asyncio.sleep(0.2)
+
+
+@contextlib.contextmanager
+def process(args: list[str], env: dict[str, str]) -> AsyncIterator[subprocess.Popen[bytes]]:  # type: ignore[misc]
+    proc = subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def snapshot(callback_url: str) -> AssessmentSnapshot:
+    now = utcnow()
+    aid = new_assessment_id()
+    return AssessmentSnapshot(
+        id=aid,
+        account_id=ACCOUNT,
+        livemode=True,
+        status=AssessmentStatus.PENDING,
+        version=1,
+        candidate=Candidate(email="bench@example.com", name="Bench Candidate"),
+        scenario_id="ma-due-diligence-v2",
+        callback_url=callback_url,
+        candidate_url=f"https://app.lextalent.ai/challenge/{aid[5:]}",
+        created_at=now,
+        updated_at=now,
+        expires_at=now + timedelta(days=7),
+    )
+
+
+def event(callback_url: str) -> AssessmentCreated:
+    snap = snapshot(callback_url)
+    return AssessmentCreated(
+        event_id=new_id("evt"),
+        assessment_id=snap.id,
+        account_id=ACCOUNT,
+        livemode=True,
+        version=1,
+        occurred_at=snap.updated_at,
+        snapshot=snap,
+    )
+
+
+async def produce_event(
+    producer: AIOKafkaProducer, topic: str, ev: AssessmentCreated
+) -> asyncio.Future[object]:
+    headers = make_headers(id=ev.event_id, type=ev.type, source="//bench", subject=ev.assessment_id)
+    fut: asyncio.Future[object] = await producer.send(
+        topic, ev.to_json(), key=ev.assessment_id.encode(), headers=headers
+    )
+    return fut
+
+
+async def arrivals(http: aiohttp.ClientSession, base: str) -> dict[str, list[object]]:
+    async with http.get(f"{base}/stats") as r:
+        data: dict[str, list[object]] = orjson.loads(await r.read())
+        return data
+
+
+async def wait_count(
+    http: aiohttp.ClientSession,
+    base: str,
+    ids: set[str],
+    timeout_s: float = 120,
+) -> dict[str, list[object]]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = await arrivals(http, base)
+        if ids <= got.keys():
+            return got
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(ids - got.keys())} of {len(ids)} webhooks missing")
+        await asyncio.sleep(0.1)
+
+
+def pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+# ---------------------------------------------------------------- measurements
+async def through_service(
+    producer: AIOKafkaProducer, topic: str, http: aiohttp.ClientSession, rbase: str, n: int, tag: str
+) -> float:
+    events = [event(f"{rbase}/hook/{tag}") for _ in range(n)]
+    t0 = time.time()
+    futures = [await produce_event(producer, topic, ev) for ev in events]
+    await asyncio.gather(*futures)
+    got = await wait_count(http, rbase, {e.event_id for e in events})
+    last = max(float(got[e.event_id][0]) for e in events)  # type: ignore[arg-type]
+    return n / (last - t0)
+
+
+async def bare_client(secret: str, rbase: str, n: int, tag: str) -> float:
+    events = [event(f"{rbase}/hook/{tag}") for _ in range(n)]
+    bodies = [(e.event_id, webhook_payload(e).to_json()) for e in events]
+    queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+    for item in bodies:
+        queue.put_nowait(item)
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=15, sock_connect=5)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def worker() -> None:
+            while not queue.empty():
+                msg_id, body = queue.get_nowait()
+                headers = webhook_headers([secret], msg_id, int(time.time()), body)
+                async with session.post(
+                    f"{rbase}/hook/{tag}", data=body, headers=headers, allow_redirects=False
+                ) as r:
+                    await r.content.read(4096)
+                    assert r.status == 200
+
+        t0 = time.time()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        return n / (time.time() - t0)
+
+
+async def steady_latency(
+    producer: AIOKafkaProducer,
+    topic: str,
+    http: aiohttp.ClientSession,
+    rbase: str,
+    rate: float,
+    seconds: float,
+) -> tuple[float, float, int]:
+    sent: dict[str, float] = {}
+    interval = 1 / rate
+    start = time.monotonic()
+    i = 0
+    while time.monotonic() - start < seconds:
+        ev = event(f"{rbase}/hook/steady")
+        sent[ev.event_id] = time.time()
+        await (await produce_event(producer, topic, ev))
+        i += 1
+        await asyncio.sleep(max(0.0, start + i * interval - time.monotonic()))
+    got = await wait_count(http, rbase, set(sent))
+    lat = [(float(got[k][0]) - t) * 1000 for k, t in sent.items()]  # type: ignore[arg-type]
+    return pct(lat, 50), pct(lat, 99), len(lat)
+
+
+async def e2e_latency(
+    bootstrap: str, namespace: str, http: aiohttp.ClientSession, rbase: str, rate: float, seconds: float
+) -> tuple[float, float, int]:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=1)
+    await producer.start()
+    topic = ASSESSMENT_COMMANDS.full_name(namespace)
+    sent: dict[str, float] = {}
+    try:
+        interval = 1 / rate
+        start = time.monotonic()
+        i = 0
+        while time.monotonic() - start < seconds:
+            now = utcnow()
+            aid = new_assessment_id()
+            create = CreateAssessment(
+                command_id=new_id("cmd"),
+                assessment_id=aid,
+                account_id=ACCOUNT,
+                livemode=False,
+                issued_at=now,
+                candidate=Candidate(email="bench@example.com", name="Bench"),
+                scenario_id="ma-due-diligence-v2",
+                callback_url=f"{rbase}/hook/e2e",
+                candidate_url=f"https://app.lextalent.ai/challenge/{aid[5:]}",
+                created_at=now,
+                expires_at=now + timedelta(days=7),
+            )
+            results = AgenticReadinessResults(
+                overall_score=80,
+                band=band_for(80),
+                dimensions=(DimensionScore(key="verification", name="Verification", score=80),),
+                percentile=70.0,
+                report_url="https://app.lextalent.ai/reports/x",  # type: ignore[arg-type]
+                duration_seconds=1800,
+                completed_at=now,
+            )
+            simulate = SimulateAssessment(
+                command_id=new_id("cmd"),
+                assessment_id=aid,
+                account_id=ACCOUNT,
+                livemode=False,
+                issued_at=now,
+                outcome="completed",
+                results=results,
+            )
+            sent[aid] = time.time()
+            for cmd in (create, simulate):
+                headers = make_headers(id=cmd.command_id, type=cmd.type, source="//bench", subject=aid)
+                await producer.send(topic, cmd.to_json(), key=aid.encode(), headers=headers)
+            i += 1
+            await asyncio.sleep(max(0.0, start + i * interval - time.monotonic()))
+        await producer.flush()
+    finally:
+        await producer.stop()
+    deadline = time.monotonic() + 120
+    while True:
+        got = await arrivals(http, rbase)
+        done = {str(v[2]): float(v[0]) for v in got.values() if v[1] == "assessment.completed"}  # type: ignore[arg-type]
+        if set(sent) <= done.keys() or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    lat = [(done[a] - t) * 1000 for a, t in sent.items() if a in done]
+    return pct(lat, 50), pct(lat, 99), len(lat)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:16379/0")
+    namespace = f"bench{uuid.uuid4().hex[:8]}."
+    await create_topics(bootstrap, namespace, partitions=6)
+    rport, sport = free_port(), free_port()
+    rbase = f"http://127.0.0.1:{rport}"
+    env = {
+        "HUB_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "HUB_REDIS_URL": redis_url,
+        "HUB_NAMESPACE": namespace,
+        "HUB_HTTP_PORT": str(sport),
+        "HUB_HTTP_HOST": "127.0.0.1",
+        "HUB_ALLOWED_HOSTS": '["127.0.0.1"]',
+        "HUB_LOG_LEVEL": "WARNING",
+        "HUB_DELIVERY_CONCURRENCY": str(2 * CONCURRENCY),
+        "HUB_ENDPOINT_MAX_CONCURRENCY": str(CONCURRENCY),
+        "HUB_ENDPOINT_RATE_PER_S": "0",
+        "HUB_CONSUMER_BATCH": "500",
+    }
+    redis = Redis.from_url(redis_url)
+    secret = await account_signing_secret(redis, namespace, ACCOUNT)
+    service_cmd = ["hub-webhooks"]
+    procs = [[sys.executable, __file__, "receiver", "--port", str(rport)], service_cmd]
+    if args.e2e:
+        procs.append(["hub-assessments"])
+    with contextlib.ExitStack() as stack:
+        for cmd in procs:
+            stack.enter_context(process(cmd, env))
+        extra_ports = [free_port() for _ in range(args.workers - 1)]
+        for port in extra_ports:  # more webhooks workers on the same Redis and consumer group
+            stack.enter_context(process(service_cmd, {**env, "HUB_HTTP_PORT": str(port)}))
+        await wait_http(f"{rbase}/stats")
+        for port in [sport, *extra_ports]:
+            await wait_http(f"http://127.0.0.1:{port}/internal/health")
+        await asyncio.sleep(3.0)  # let the consumer group settle
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            max_batch_size=256 * 1024,
+        )
+        await producer.start()
+        topic = ASSESSMENT_EVENTS.full_name(namespace)
+        try:
+            async with aiohttp.ClientSession() as http:
+                await through_service(producer, topic, http, rbase, 200, "warmup")
+                await bare_client(secret, rbase, 200, "warmup-bare")
+                for r in range(args.rounds):
+                    service_rate = await through_service(producer, topic, http, rbase, args.events, f"svc{r}")
+                    bare_rate = await bare_client(secret, rbase, args.events, f"bare{r}")
+                    print(
+                        f"round {r + 1}: service {service_rate:,.0f} deliveries/s, bare aiohttp "
+                        f"{bare_rate:,.0f} requests/s, ratio {service_rate / bare_rate:.2f}",
+                        flush=True,
+                    )
+                p50, p99, n = await steady_latency(producer, topic, http, rbase, args.rate, args.seconds)
+                print(
+                    f"steady {args.rate:.0f} events/s for {args.seconds:.0f} s: event produced -> webhook "
+                    f"received p50 {p50:.1f} ms, p99 {p99:.1f} ms ({n} events)",
+                    flush=True,
+                )
+                if args.e2e:
+                    p50, p99, n = await e2e_latency(
+                        bootstrap, namespace, http, rbase, args.e2e_rate, args.seconds
+                    )
+                    print(
+                        f"e2e {args.e2e_rate:.0f} assessments/s: create command produced -> "
+                        f"assessment.completed webhook received p50 {p50:.1f} ms, p99 {p99:.1f} ms "
+                        f"({n} assessments)",
+                        flush=True,
+                    )
+        finally:
+            await producer.stop()
+            async for key in redis.scan_iter(match=f"{namespace}*", count=1000):
+                await redis.delete(key)
+            await redis.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", nargs="?", default="bench", choices=["bench", "receiver"])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--e2e", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="hub-webhooks processes")
+    parser.add_argument("--e2e-rate", type=float, default=50.0)
+    args = parser.parse_args()
+    if args.mode == "receiver":
+        run_receiver(args.port)
+    else:
+        asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
