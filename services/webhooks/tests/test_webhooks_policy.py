@@ -20,7 +20,8 @@ def failed(code: int | None = 500, kind: str | None = None, retry_after: str | N
 
 
 def test_schedule_is_the_reference_one() -> None:
-    assert list(DEFAULT_RETRY_SCHEDULE_S) == [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+    assert list(DEFAULT_RETRY_SCHEDULE_S) == [0, 5, 300, 1800, 7200, 18000, 36000, 36000, 86400, 86400]
+    assert 2.9 * 86400 < sum(DEFAULT_RETRY_SCHEDULE_S) < 3.3 * 86400  # "retried for about 3 days"
 
 
 @pytest.mark.parametrize("attempt", range(1, 8))
@@ -35,7 +36,9 @@ def test_jitter_never_early_and_bounded(attempt: int) -> None:
 
 
 def test_last_attempt_is_dead() -> None:
-    assert decide(POLICY, failed(500), 8, manual=False, now=NOW).outcome == "dead"
+    last = len(DEFAULT_RETRY_SCHEDULE_S)
+    assert decide(POLICY, failed(500), last - 1, manual=False, now=NOW).outcome == "retry"
+    assert decide(POLICY, failed(500), last, manual=False, now=NOW).outcome == "dead"
 
 
 @pytest.mark.parametrize("code", [200, 201, 202, 204, 299])

@@ -6,7 +6,9 @@ from pydantic import Field
 
 from hub_contracts.runtime import ServiceSettings
 
-DEFAULT_RETRY_SCHEDULE_S: tuple[float, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
+# The Standard Webhooks / Svix schedule (immediate, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: about 27.5 h),
+# continued with two daily attempts so that a receiver down over a weekend still gets its messages: ~3.1 days.
+DEFAULT_RETRY_SCHEDULE_S: tuple[float, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 36000, 86400, 86400)
 
 
 class WebhooksSettings(ServiceSettings):
