@@ -50,35 +50,61 @@ def create(aid: str | None = None) -> CreateAssessment:
     now = utcnow()
     aid = aid or new_assessment_id()
     return CreateAssessment(
-        command_id=new_id("cmd"), assessment_id=aid, account_id=ACCOUNT, livemode=True, issued_at=now,
-        candidate=Candidate(email="jane.doe@example.com", name="Jane Doe"), scenario_id="ma-due-diligence-v2",
-        candidate_url=f"https://app.lextalent.ai/challenge/{aid[5:]}", created_at=now,
-        expires_at=now.replace(year=now.year + 1), metadata={"ats_candidate_id": "gh_123456", "req": "R-778"},
+        command_id=new_id("cmd"),
+        assessment_id=aid,
+        account_id=ACCOUNT,
+        livemode=True,
+        issued_at=now,
+        candidate=Candidate(email="jane.doe@example.com", name="Jane Doe"),
+        scenario_id="ma-due-diligence-v2",
+        candidate_url=f"https://app.lextalent.ai/challenge/{aid[5:]}",
+        created_at=now,
+        expires_at=now.replace(year=now.year + 1),
+        metadata={"ats_candidate_id": "gh_123456", "req": "R-778"},
     )
 
 
 def results() -> AgenticReadinessResults:
-    dims = [("verification", "Verification"), ("delegation", "Delegation"), ("judgement", "Judgement"),
-            ("tooling", "Tooling"), ("communication", "Communication")]
+    dims = [
+        ("verification", "Verification"),
+        ("delegation", "Delegation"),
+        ("judgement", "Judgement"),
+        ("tooling", "Tooling"),
+        ("communication", "Communication"),
+    ]
     return AgenticReadinessResults(
-        overall_score=82, band=band_for(82),
+        overall_score=82,
+        band=band_for(82),
         dimensions=tuple(DimensionScore(key=k, name=n, score=70 + i) for i, (k, n) in enumerate(dims)),
-        percentile=71.5, report_url="https://app.lextalent.ai/reports/r_123456789", duration_seconds=3120,
+        percentile=71.5,
+        report_url="https://app.lextalent.ai/reports/r_123456789",
+        duration_seconds=3120,
         completed_at=utcnow(),
     )
 
 
 async def produce(bootstrap: str, messages: list[tuple[str, object]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=10,
-                                max_batch_size=512 * 1024)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=10,
+        max_batch_size=512 * 1024,
+    )
     await producer.start()
     try:
         futures = []
         for topic, message in messages:
             aid = message.assessment_id  # type: ignore[attr-defined]
             headers = make_headers(id=new_id("b"), type=message.type, source="//bench", subject=aid)  # type: ignore[attr-defined]
-            futures.append(await producer.send(topic, message.to_json(), key=aid.encode(),  # type: ignore[attr-defined]
-                                               headers=headers))
+            futures.append(
+                await producer.send(
+                    topic,
+                    message.to_json(),
+                    key=aid.encode(),  # type: ignore[attr-defined]
+                    headers=headers,
+                )
+            )
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
@@ -87,8 +113,14 @@ async def produce(bootstrap: str, messages: list[tuple[str, object]]) -> None:
 async def raw_baseline(bootstrap: str, redis_url: str, topic: str, total: int, ns: str, group: str) -> float:
     """aiokafka getmany + one Redis pipeline write per message + a commit per batch: messages/s."""
     redis = Redis.from_url(redis_url)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"{ns}{group}", enable_auto_commit=False,
-                                auto_offset_reset="earliest", max_poll_records=500)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"{ns}{group}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=500,
+    )
     await consumer.start()
     done = 0
     started = 0.0
@@ -126,7 +158,9 @@ class EventCounter:
     async def __aenter__(self) -> EventCounter:
         await self.consumer.start()
         cluster = await self.consumer._client.fetch_all_metadata()
-        self.partitions = [TopicPartition(self.topic, p) for p in cluster.partitions_for_topic(self.topic) or ()]
+        self.partitions = [
+            TopicPartition(self.topic, p) for p in cluster.partitions_for_topic(self.topic) or ()
+        ]
         self.consumer.assign(self.partitions)
         return self
 
@@ -137,13 +171,21 @@ class EventCounter:
         return sum((await self.consumer.end_offsets(self.partitions)).values())
 
 
-async def service_run(bootstrap: str, redis_url: str, ns: str, total: int, env_extra: dict[str, str]) -> float:
+async def service_run(
+    bootstrap: str, redis_url: str, ns: str, total: int, env_extra: dict[str, str]
+) -> float:
     """One hub-assessments process: events per second from the 10 % to the 90 % mark (start-up and
     the group's first rebalances excluded)."""
-    env = {**os.environ, "HUB_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "HUB_REDIS_URL": redis_url,
-           "HUB_NAMESPACE": ns, "HUB_LOG_LEVEL": "WARNING", **env_extra}
+    env = {
+        **os.environ,
+        "HUB_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "HUB_REDIS_URL": redis_url,
+        "HUB_NAMESPACE": ns,
+        "HUB_LOG_LEVEL": "WARNING",
+        **env_extra,
+    }
     with tempfile.NamedTemporaryFile(prefix="bench-assessments-", suffix=".log", delete=False) as log:
-        proc = subprocess.Popen([str(SERVICE_BIN)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([str(SERVICE_BIN)], env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: ASYNC220
     low, high = total // 10, total * 9 // 10
     try:
         async with EventCounter(bootstrap, ASSESSMENT_EVENTS.full_name(ns)) as counter:
@@ -155,7 +197,7 @@ async def service_run(bootstrap: str, redis_url: str, ns: str, total: int, env_e
                 if n >= high and at_low is not None:
                     return (n - at_low[0]) / (time.perf_counter() - at_low[1])
                 if proc.poll() is not None:
-                    raise RuntimeError(f"service exited: {Path(log.name).read_text()[-2000:]}")
+                    raise RuntimeError(f"service exited: {Path(log.name).read_text()[-2000:]}")  # noqa: ASYNC240
                 await asyncio.sleep(0.1)
     finally:
         proc.terminate()
@@ -166,17 +208,40 @@ async def memory_per_assessment(bootstrap: str, redis_url: str, ns: str, ids: li
     """Complete `ids` (started, then scored) through a service process and measure their keys."""
     messages: list[tuple[str, object]] = []
     for aid in ids:
-        messages.append((CANDIDATE_ACTIVITY.full_name(ns), CandidateActivity(
-            activity_id=new_id("act"), assessment_id=aid, activity="started", occurred_at=utcnow())))
+        messages.append(
+            (
+                CANDIDATE_ACTIVITY.full_name(ns),
+                CandidateActivity(
+                    activity_id=new_id("act"), assessment_id=aid, activity="started", occurred_at=utcnow()
+                ),
+            )
+        )
     await produce(bootstrap, messages)
     await asyncio.sleep(0.5)
-    await produce(bootstrap, [(SCORING_RESULTS.full_name(ns), ScoringResultReported(
-        result_id=new_id("res"), assessment_id=aid, reported_at=utcnow(), results=results())) for aid in ids])
+    await produce(
+        bootstrap,
+        [
+            (
+                SCORING_RESULTS.full_name(ns),
+                ScoringResultReported(
+                    result_id=new_id("res"), assessment_id=aid, reported_at=utcnow(), results=results()
+                ),
+            )
+            for aid in ids
+        ],
+    )
     redis = Redis.from_url(redis_url)
     keys = AssessmentKeys(ns)
-    env = {**os.environ, "HUB_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "HUB_REDIS_URL": redis_url,
-           "HUB_NAMESPACE": ns, "HUB_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([str(SERVICE_BIN)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "HUB_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "HUB_REDIS_URL": redis_url,
+        "HUB_NAMESPACE": ns,
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(  # noqa: ASYNC220
+        [str(SERVICE_BIN)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         for _ in range(600):
             done = await redis.hget(keys.record(ids[-1]), "version")
@@ -189,7 +254,9 @@ async def memory_per_assessment(bootstrap: str, redis_url: str, ns: str, ids: li
             sizes["record"] += await redis.memory_usage(keys.record(aid)) or 0
             sizes["seen"] += await redis.memory_usage(f"{keys.prefix}seen:{aid}") or 0
         index = keys.account_index(ACCOUNT, True)
-        sizes["index share"] = (await redis.memory_usage(index, samples=0) or 0) / max(1, await redis.zcard(index))
+        sizes["index share"] = (await redis.memory_usage(index, samples=0) or 0) / max(
+            1, await redis.zcard(index)
+        )
         snapshot = await redis.hget(keys.record(ids[0]), "snapshot")
         out = {k: v / len(ids) if k != "index share" else v for k, v in sizes.items()}
         out["snapshot json bytes"] = float(len(snapshot or b""))
@@ -204,13 +271,27 @@ async def memory_per_assessment(bootstrap: str, redis_url: str, ns: str, ids: li
 
 def snapshot_json(aid: str) -> bytes:
     now = utcnow()
-    return AssessmentSnapshot(
-        id=aid, account_id=ACCOUNT, livemode=True, status=AssessmentStatus.COMPLETED, version=3,
-        candidate=Candidate(email="jane.doe@example.com", name="Jane Doe"), scenario_id="ma-due-diligence-v2",
-        candidate_url=f"https://app.lextalent.ai/challenge/{aid[5:]}", created_at=now, updated_at=now,
-        expires_at=now, started_at=now, completed_at=now, results=results(),
-        metadata={"ats_candidate_id": "gh_123456", "req": "R-778"},
-    ).model_dump_json().encode()
+    return (
+        AssessmentSnapshot(
+            id=aid,
+            account_id=ACCOUNT,
+            livemode=True,
+            status=AssessmentStatus.COMPLETED,
+            version=3,
+            candidate=Candidate(email="jane.doe@example.com", name="Jane Doe"),
+            scenario_id="ma-due-diligence-v2",
+            candidate_url=f"https://app.lextalent.ai/challenge/{aid[5:]}",
+            created_at=now,
+            updated_at=now,
+            expires_at=now,
+            started_at=now,
+            completed_at=now,
+            results=results(),
+            metadata={"ats_candidate_id": "gh_123456", "req": "R-778"},
+        )
+        .model_dump_json()
+        .encode()
+    )
 
 
 async def read_latency(stored: list[int], samples: int) -> dict[int, tuple[float, float]]:
@@ -229,8 +310,13 @@ async def read_latency(stored: list[int], samples: int) -> dict[int, tuple[float
                     for _ in range(min(5000, target - len(ids))):
                         aid = new_assessment_id()
                         ids.append(aid)
-                        pipe.hset(keys.record(aid), mapping={"version": 3, "snapshot": template.replace(
-                            b"asmt_000000000000", aid.encode())})
+                        pipe.hset(
+                            keys.record(aid),
+                            mapping={
+                                "version": 3,
+                                "snapshot": template.replace(b"asmt_000000000000", aid.encode()),
+                            },
+                        )
                     await pipe.execute()
             for _ in range(2000):  # warm-up
                 await redis.hget(keys.record(random.choice(ids)), "snapshot")
@@ -242,7 +328,7 @@ async def read_latency(stored: list[int], samples: int) -> dict[int, tuple[float
                 timings.append((time.perf_counter() - t) * 1000)
             timings.sort()
             out[target] = (statistics.median(timings), timings[int(len(timings) * 0.99)])
-            print(f"  {target:>9,} stored: p50 {out[target][0]:.3f} ms  p99 {out[target][1]:.3f} ms")  # noqa: T201
+            print(f"  {target:>9,} stored: p50 {out[target][0]:.3f} ms  p99 {out[target][1]:.3f} ms")
     finally:
         await redis.aclose()
         server.stop()
@@ -270,16 +356,16 @@ async def main() -> None:
         svc = await service_run(bootstrap, redis_url, ns, args.messages, {})
         raw2 = await raw_baseline(bootstrap, redis_url, commands, args.messages, ns, "raw2")
         raw = (raw1 + raw2) / 2
-        print(f"raw aiokafka + 1 Redis pipeline/msg: {raw1:,.0f} / {raw2:,.0f} msg/s (before / after)")  # noqa: T201
-        print(f"hub-assessments (1 process):        {svc:,.0f} commands/s  ratio {svc / raw:.2f}")  # noqa: T201
+        print(f"raw aiokafka + 1 Redis pipeline/msg: {raw1:,.0f} / {raw2:,.0f} msg/s (before / after)")
+        print(f"hub-assessments (1 process):        {svc:,.0f} commands/s  ratio {svc / raw:.2f}")
     if "memory" not in skip:
         ids = [c.assessment_id for c in creates[:2000]]
         if "throughput" in skip:
             await produce(bootstrap, [(commands, c) for c in creates[:2000]])
         sizes = await memory_per_assessment(bootstrap, redis_url, ns, ids)
-        print("memory per completed assessment:", {k: round(v) for k, v in sizes.items()})  # noqa: T201
+        print("memory per completed assessment:", {k: round(v) for k, v in sizes.items()})
     if "latency" not in skip:
-        print("HGET snapshot latency:")  # noqa: T201
+        print("HGET snapshot latency:")
         await read_latency([10_000, args.big], args.samples)
 
 

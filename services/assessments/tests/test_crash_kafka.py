@@ -14,12 +14,6 @@ from collections.abc import Callable
 
 import orjson
 import pytest
-from redis.asyncio import Redis
-
-from hub_assessments.store import AssessmentStore
-from hub_contracts.read_model import AssessmentKeys
-from hub_contracts.topics import dead_letter_topic
-
 from assessments_helpers import (
     Producer,
     ServiceProcess,
@@ -33,6 +27,11 @@ from assessments_helpers import (
     started,
     wait_until,
 )
+from redis.asyncio import Redis
+
+from hub_assessments.store import AssessmentStore
+from hub_contracts.read_model import AssessmentKeys
+from hub_contracts.topics import dead_letter_topic
 
 pytestmark = pytest.mark.kafka
 
@@ -51,7 +50,10 @@ async def killer(victims: list[ServiceProcess], kills: int, rng: random.Random, 
 
 
 async def test_sigkill_during_lifecycle_loses_and_doubles_nothing(
-    kafka_bootstrap: str, topics: str, redis: Redis, producer: Producer,
+    kafka_bootstrap: str,
+    topics: str,
+    redis: Redis,
+    producer: Producer,
     services: Callable[..., ServiceProcess],
 ) -> None:
     rng = random.Random()
@@ -70,8 +72,11 @@ async def test_sigkill_during_lifecycle_loses_and_doubles_nothing(
     try:
         await phase(list(creates), 1, "every assessment created")
         await phase([started(aid) for aid in ids], 2, "every assessment started")
-        await phase([scored(aid) if i % 2 == 0 else cancel(aid) for i, aid in enumerate(ids)], 3,
-                    "every assessment completed or cancelled")
+        await phase(
+            [scored(aid) if i % 2 == 0 else cancel(aid) for i, aid in enumerate(ids)],
+            3,
+            "every assessment completed or cancelled",
+        )
         store = AssessmentStore(redis, topics)
 
         async def outbox_empty() -> bool:
@@ -86,15 +91,20 @@ async def test_sigkill_during_lifecycle_loses_and_doubles_nothing(
     bodies = [e.json() for e in events]
     by_id = Counter(body["event_id"] for body in bodies)
     assert [eid for eid, n in by_id.items() if n > 1] == [], f"duplicate event ids ({kill_log})"
-    assert all(e.headers["ce_id"].decode() == body["event_id"] for e, body in zip(events, bodies, strict=True))
+    assert all(
+        e.headers["ce_id"].decode() == body["event_id"] for e, body in zip(events, bodies, strict=True)
+    )
     per_assessment: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for body in bodies:
         per_assessment[body["assessment_id"]].append((body["version"], body["type"]))
     assert set(per_assessment) == set(ids)
     for i, aid in enumerate(ids):
         final = "completed" if i % 2 == 0 else "cancelled"
-        expected = [(1, "ai.lextalent.assessment.created.v1"), (2, "ai.lextalent.assessment.started.v1"),
-                    (3, f"ai.lextalent.assessment.{final}.v1")]
+        expected = [
+            (1, "ai.lextalent.assessment.created.v1"),
+            (2, "ai.lextalent.assessment.started.v1"),
+            (3, f"ai.lextalent.assessment.{final}.v1"),
+        ]
         assert per_assessment[aid] == expected, (aid, per_assessment[aid], kill_log)
     assert len(events) == 3 * N
 

@@ -22,22 +22,29 @@ class ProcessDiedError(BaseException):
     """Stands for SIGKILL: nothing after it runs (not an Exception, so nothing catches it)."""
 
 
-async def test_entries_left_by_a_dead_publisher_go_out_once(kafka_bootstrap: str, topics: str, redis: Redis) -> None:
+async def test_entries_left_by_a_dead_publisher_go_out_once(
+    kafka_bootstrap: str, topics: str, redis: Redis
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     sent: list[str] = []
     crash_after_send = {"on": True}
 
     async def publish(entry: OutboxEntry) -> None:
-        await producer.send_and_wait(events_topic(topics), entry.body, key=entry.key.encode(),
-                                     headers=[(k, v.encode()) for k, v in entry.headers])
+        await producer.send_and_wait(
+            events_topic(topics),
+            entry.body,
+            key=entry.key.encode(),
+            headers=[(k, v.encode()) for k, v in entry.headers],
+        )
         sent.append(entry.event_id)
         if crash_after_send["on"]:
             raise ProcessDiedError("died between send and drop")  # what SIGKILL does at that point
 
     store = AssessmentStore(redis, topics)
-    outbox = OutboxPublisher(store, publish, TopicLog(kafka_bootstrap, events_topic(topics)),
-                             instance_id="test", lease_ms=300)
+    outbox = OutboxPublisher(
+        store, publish, TopicLog(kafka_bootstrap, events_topic(topics)), instance_id="test", lease_ms=300
+    )
     service = AssessmentService(store, outbox)
     try:
         first, second = create_command(), create_command()

@@ -26,8 +26,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from hub_assessments.dead_letters import dead_letter_headers
 from hub_assessments.outbox import HeldEntries
 from hub_assessments.service import AssessmentService, UnknownAssessmentError
-from hub_assessments.store import Loaded
 from hub_assessments.settings import AssessmentsSettings
+from hub_assessments.store import Loaded
 from hub_contracts.cloudevents import headers_to_dict
 from hub_contracts.codec import UndecodableMessage, decode
 from hub_contracts.topics import dead_letter_topic
@@ -61,7 +61,9 @@ class DeadLetterUnavailableError(RuntimeError):
 
 
 class InputConsumer:
-    def __init__(self, service: AssessmentService, broker: KafkaBroker, settings: AssessmentsSettings) -> None:
+    def __init__(
+        self, service: AssessmentService, broker: KafkaBroker, settings: AssessmentsSettings
+    ) -> None:
         self.service = service
         self.broker = broker
         self.settings = settings
@@ -75,7 +77,9 @@ class InputConsumer:
         for record in records:
             groups[record.key].append(prepare(record, adapter))
         # the first input of every assessment is read in one pipeline; later ones read afresh
-        firsts = [group[0] for group in groups.values() if not isinstance(group[0].decoded, UndecodableMessage)]
+        firsts = [
+            group[0] for group in groups.values() if not isinstance(group[0].decoded, UndecodableMessage)
+        ]
         stored = await self.service.store.load_many([p.decoded.assessment_id for p in firsts])
         for prepared, found in zip(firsts, stored, strict=True):
             prepared.loaded = Loaded(found)
@@ -111,8 +115,9 @@ class InputConsumer:
             while True:
                 attempts += 1
                 try:
-                    await self.service.handle(decoded, traceparent=headers.get("traceparent"), loaded=loaded,
-                                              held=held)
+                    await self.service.handle(
+                        decoded, traceparent=headers.get("traceparent"), loaded=loaded, held=held
+                    )
                     return
                 except TRANSIENT as exc:
                     if attempts >= self.settings.transient_retries:
@@ -131,13 +136,21 @@ class InputConsumer:
             reason = f"{type(exc).__name__}: {exc}"
         await self._dead_letter(record, headers, reason, attempts)
 
-    async def _dead_letter(self, record: ConsumerRecord[Any, Any], headers: dict[str, str], reason: str,
-                           attempts: int) -> None:
-        log.warning("input.dead_lettered", topic=record.topic, partition=record.partition, offset=record.offset,
-                    reason=reason[:300])
+    async def _dead_letter(
+        self, record: ConsumerRecord[Any, Any], headers: dict[str, str], reason: str, attempts: int
+    ) -> None:
+        log.warning(
+            "input.dead_lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason[:300],
+        )
         try:
             await self.broker.publish(
-                record.value, self.dlq_topic, key=record.key,
+                record.value,
+                self.dlq_topic,
+                key=record.key,
                 headers=dead_letter_headers(record, headers, self.settings.group_id, reason, attempts),
             )
         except asyncio.CancelledError:

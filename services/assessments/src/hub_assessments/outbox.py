@@ -64,8 +64,13 @@ class OutboxPublisher:
     def new_token(self) -> str:
         return f"{self.instance_id}:{secrets.token_hex(6)}"
 
-    async def send(self, assessment_id: str, pending: tuple[PendingEntry, ...],
-                   scanned: frozenset[str] = frozenset(), found: frozenset[str] = frozenset()) -> int:
+    async def send(
+        self,
+        assessment_id: str,
+        pending: tuple[PendingEntry, ...],
+        scanned: frozenset[str] = frozenset(),
+        found: frozenset[str] = frozenset(),
+    ) -> int:
         """Send entries we hold the lock for, oldest first, skipping attempted ones that are already
         in the topic. `scanned`/`found`: suspects the caller already looked up, and the hits."""
         published = set(found)
@@ -73,8 +78,12 @@ class OutboxPublisher:
         if suspects:
             hits = await self.event_log.published_ids(suspects, self.scan_margin_ms)
             published |= hits
-            log.info("outbox.recovered", assessment_id=assessment_id, suspects=len(suspects),
-                     already_published=len(hits))
+            log.info(
+                "outbox.recovered",
+                assessment_id=assessment_id,
+                suspects=len(suspects),
+                already_published=len(hits),
+            )
         sent = 0
         for item in pending:
             if item.attempted and item.entry.event_id in published:
@@ -84,8 +93,14 @@ class OutboxPublisher:
             sent += 1
         return sent
 
-    async def drain(self, assessment_id: str, token: str, pending: tuple[PendingEntry, ...],
-                    scanned: frozenset[str] = frozenset(), found: frozenset[str] = frozenset()) -> int:
+    async def drain(
+        self,
+        assessment_id: str,
+        token: str,
+        pending: tuple[PendingEntry, ...],
+        scanned: frozenset[str] = frozenset(),
+        found: frozenset[str] = frozenset(),
+    ) -> int:
         """Send what we hold the lock for and drop it, then whatever arrived meanwhile."""
         sent = 0
         while pending:
@@ -148,8 +163,9 @@ class OutboxPublisher:
 class OutboxSweeper:
     """Runs `sweep` every few seconds (first at start-up) for entries left behind by a crash."""
 
-    def __init__(self, outbox: OutboxPublisher, now_ms: Callable[[], int], interval_s: float,
-                 stale_after_s: float) -> None:
+    def __init__(
+        self, outbox: OutboxPublisher, now_ms: Callable[[], int], interval_s: float, stale_after_s: float
+    ) -> None:
         self.outbox = outbox
         self.now_ms = now_ms
         self.interval_s = interval_s

@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 SOURCE = "//lextalent.ai/hub/assessments"
 MAX_CONFLICT_RETRIES = 10
 
+
 @dataclass(frozen=True)
 class Handled:
     decision: Decision | None  # None: the input was a duplicate
@@ -47,8 +48,9 @@ class UnknownAssessmentError(LookupError):
 
 
 class AssessmentService:
-    def __init__(self, store: AssessmentStore, outbox: OutboxPublisher,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, store: AssessmentStore, outbox: OutboxPublisher, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.store = store
         self.outbox = outbox
         self.clock = clock
@@ -56,8 +58,14 @@ class AssessmentService:
     def now_ms(self) -> int:
         return int(self.clock().timestamp() * 1000)
 
-    async def handle(self, message: Input | Expire, traceparent: str | None = None, *,
-                     loaded: Loaded | None = None, held: list[HeldEntries] | None = None) -> Handled:
+    async def handle(
+        self,
+        message: Input | Expire,
+        traceparent: str | None = None,
+        *,
+        loaded: Loaded | None = None,
+        held: list[HeldEntries] | None = None,
+    ) -> Handled:
         """Apply one input. `loaded`: its assessment as just read (a batch reads them together);
         `held`: publish but leave the drop of the outbox entries to the caller (`outbox.finish`)."""
         assessment_id = message.assessment_id
@@ -66,13 +74,21 @@ class AssessmentService:
             stored = loaded.stored if loaded is not None else await self.store.load(assessment_id)
             now = self.clock()
             decision = decide(message, stored.snapshot if stored else None, now)
-            entry = _outbox_entry(decision, msg_id, traceparent, self.now_ms()) \
-                if isinstance(decision, Transition) else None
+            entry = (
+                _outbox_entry(decision, msg_id, traceparent, self.now_ms())
+                if isinstance(decision, Transition)
+                else None
+            )
             token = self.outbox.new_token()
             result = await self.store.commit(
-                assessment_id=assessment_id, message_id=msg_id, expected_version=stored.version if stored else 0,
-                snapshot=decision.snapshot if isinstance(decision, Transition) else None, outbox=entry,
-                outcome=_outcome(message, decision), lock_token=token, lock_lease_ms=self.outbox.lease_ms,
+                assessment_id=assessment_id,
+                message_id=msg_id,
+                expected_version=stored.version if stored else 0,
+                snapshot=decision.snapshot if isinstance(decision, Transition) else None,
+                outbox=entry,
+                outcome=_outcome(message, decision),
+                lock_token=token,
+                lock_lease_ms=self.outbox.lease_ms,
             )
             if result.status == "conflict":
                 loaded = None
@@ -82,11 +98,16 @@ class AssessmentService:
                     await self._publish_safely(assessment_id, self.outbox.flush(assessment_id))
                 return Handled(None)
             if result.to_publish and held is not None:
-                if await self._publish_safely(assessment_id, self.outbox.send(assessment_id, result.to_publish)):
-                    held.append(HeldEntries(assessment_id, token, tuple(p.entry.version for p in result.to_publish)))
+                if await self._publish_safely(
+                    assessment_id, self.outbox.send(assessment_id, result.to_publish)
+                ):
+                    held.append(
+                        HeldEntries(assessment_id, token, tuple(p.entry.version for p in result.to_publish))
+                    )
             elif result.to_publish:
-                await self._publish_safely(assessment_id,
-                                           self.outbox.drain(assessment_id, token, result.to_publish))
+                await self._publish_safely(
+                    assessment_id, self.outbox.drain(assessment_id, token, result.to_publish)
+                )
             _log_decision(assessment_id, msg_id, decision)
             if isinstance(decision, Refusal) and decision.code == "not_found":
                 raise UnknownAssessmentError(f"assessment {assessment_id} does not exist")
@@ -123,11 +144,21 @@ def _outbox_entry(decision: Transition, msg_id: str, traceparent: str | None, no
     )
     ce_type: str = type(event).model_fields["type"].default
     headers = make_headers(
-        id=event.event_id, type=ce_type, source=SOURCE, subject=snapshot.id,
-        traceparent=traceparent, time=event.occurred_at,
+        id=event.event_id,
+        type=ce_type,
+        source=SOURCE,
+        subject=snapshot.id,
+        traceparent=traceparent,
+        time=event.occurred_at,
     )
-    return OutboxEntry(event.event_id, snapshot.id, snapshot.version, now_ms,
-                       [(k, v.decode()) for k, v in headers], event.to_json())
+    return OutboxEntry(
+        event.event_id,
+        snapshot.id,
+        snapshot.version,
+        now_ms,
+        [(k, v.decode()) for k, v in headers],
+        event.to_json(),
+    )
 
 
 def _outcome(message: Input | Expire, decision: Decision) -> CommandOutcome | None:
@@ -135,24 +166,49 @@ def _outcome(message: Input | Expire, decision: Decision) -> CommandOutcome | No
         return None
     match decision:
         case Transition():
-            return CommandOutcome(command_id=message.command_id, assessment_id=message.assessment_id,
-                                  outcome="applied", version=decision.snapshot.version)
+            return CommandOutcome(
+                command_id=message.command_id,
+                assessment_id=message.assessment_id,
+                outcome="applied",
+                version=decision.snapshot.version,
+            )
         case Refusal():
-            return CommandOutcome(command_id=message.command_id, assessment_id=message.assessment_id,
-                                  outcome="refused", code=decision.code, reason=decision.reason)
+            return CommandOutcome(
+                command_id=message.command_id,
+                assessment_id=message.assessment_id,
+                outcome="refused",
+                code=decision.code,
+                reason=decision.reason,
+            )
         case NoChange():
-            return CommandOutcome(command_id=message.command_id, assessment_id=message.assessment_id,
-                                  outcome="duplicate", reason=decision.reason)
+            return CommandOutcome(
+                command_id=message.command_id,
+                assessment_id=message.assessment_id,
+                outcome="duplicate",
+                reason=decision.reason,
+            )
     return None
 
 
 def _log_decision(assessment_id: str, msg_id: str, decision: Decision) -> None:
     match decision:
         case Transition():
-            log.info("assessment.transition", assessment_id=assessment_id, input=msg_id,
-                     status=decision.snapshot.status.value, version=decision.snapshot.version)
+            log.info(
+                "assessment.transition",
+                assessment_id=assessment_id,
+                input=msg_id,
+                status=decision.snapshot.status.value,
+                version=decision.snapshot.version,
+            )
         case Refusal():
-            log.info("assessment.refused", assessment_id=assessment_id, input=msg_id, code=decision.code,
-                     reason=decision.reason)
+            log.info(
+                "assessment.refused",
+                assessment_id=assessment_id,
+                input=msg_id,
+                code=decision.code,
+                reason=decision.reason,
+            )
         case NoChange():
-            log.debug("assessment.no_change", assessment_id=assessment_id, input=msg_id, reason=decision.reason)
+            log.debug(
+                "assessment.no_change", assessment_id=assessment_id, input=msg_id, reason=decision.reason
+            )

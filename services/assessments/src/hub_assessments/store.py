@@ -45,7 +45,9 @@ end
 """
 
 # KEYS: rec, seen, idx, ob, outbox-due, expiry, cmd-outcome, cmd-notify, publish-lock
-_COMMIT = _TAKE_PENDING + """
+_COMMIT = (
+    _TAKE_PENDING
+    + """
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
   return {'duplicate', redis.call('EXISTS', KEYS[4])}
 end
@@ -80,11 +82,14 @@ if changed and redis.call('SET', KEYS[9], ARGV[14], 'NX', 'PX', ARGV[15]) then
 end
 return {'ok'}
 """
+)
 
 # KEYS: ob, publish-lock, outbox-due. ARGV: token, lease ms, assessment id.
 # nil when another publisher holds the lock; else the pending entries (the lock is kept only
 # while there are some).
-_CLAIM = _TAKE_PENDING + """
+_CLAIM = (
+    _TAKE_PENDING
+    + """
 local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= ARGV[1] then return false end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
@@ -95,6 +100,7 @@ if #out == 0 then
 end
 return out
 """
+)
 
 # KEYS: ob, publish-lock, outbox-due. ARGV: token, assessment id, versions...
 # 0 when nothing is left (lock released), 1 when entries arrived meanwhile (lock kept).
@@ -157,15 +163,28 @@ class OutboxEntry:
     body: bytes
 
     def to_json(self) -> bytes:
-        return orjson.dumps({"event_id": self.event_id, "key": self.key, "version": self.version,
-                             "committed_ms": self.committed_ms, "headers": self.headers,
-                             "body": self.body.decode()})
+        return orjson.dumps(
+            {
+                "event_id": self.event_id,
+                "key": self.key,
+                "version": self.version,
+                "committed_ms": self.committed_ms,
+                "headers": self.headers,
+                "body": self.body.decode(),
+            }
+        )
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> OutboxEntry:
         data = orjson.loads(raw)
-        return cls(data["event_id"], data["key"], int(data["version"]), int(data["committed_ms"]),
-                   [(str(k), str(v)) for k, v in data["headers"]], data["body"].encode())
+        return cls(
+            data["event_id"],
+            data["key"],
+            int(data["version"]),
+            int(data["committed_ms"]),
+            [(str(k), str(v)) for k, v in data["headers"]],
+            data["body"].encode(),
+        )
 
 
 @dataclass(frozen=True)
@@ -252,7 +271,8 @@ class AssessmentStore:
             replies = await pipe.execute()
         return [
             StoredAssessment(AssessmentSnapshot.model_validate_json(raw[1]), int(raw[0]))
-            if raw[0] is not None and raw[1] is not None else None
+            if raw[0] is not None and raw[1] is not None
+            else None
             for raw in replies
         ]
 
@@ -317,7 +337,9 @@ class AssessmentStore:
         return CommitResult(status, _pending(reply[1:]))  # type: ignore[arg-type]
 
     # the outbox --------------------------------------------------------------------------------
-    async def claim_pending(self, assessment_id: str, token: str, lease_ms: int) -> tuple[PendingEntry, ...] | None:
+    async def claim_pending(
+        self, assessment_id: str, token: str, lease_ms: int
+    ) -> tuple[PendingEntry, ...] | None:
         """Take the publish lock of one assessment (or renew ours) and its pending entries.
 
         None: another publisher holds the lock. Empty: nothing pending (lock released)."""
@@ -336,17 +358,22 @@ class AssessmentStore:
         async with self.redis.pipeline(transaction=False) as pipe:
             for assessment_id, token, versions in drops:
                 await self._done(
-                    keys=[self.outbox_key(assessment_id), self.publish_lock_key(assessment_id),
-                          self.outbox_due_key],
-                    args=[token, assessment_id, *versions], client=pipe,
+                    keys=[
+                        self.outbox_key(assessment_id),
+                        self.publish_lock_key(assessment_id),
+                        self.outbox_due_key,
+                    ],
+                    args=[token, assessment_id, *versions],
+                    client=pipe,
                 )
             replies = await pipe.execute()
         return [bool(int(more)) for more in replies]
 
     async def claim_due_outbox(self, older_than_ms: int, lease_ms: int, limit: int = 500) -> list[str]:
         """Assessments with entries pending since before `older_than_ms` (pushed a lease ahead)."""
-        due = await self._claim_due(keys=[self.outbox_due_key], args=[older_than_ms, older_than_ms + lease_ms,
-                                                                        limit])
+        due = await self._claim_due(
+            keys=[self.outbox_due_key], args=[older_than_ms, older_than_ms + lease_ms, limit]
+        )
         return [_text(d) for d in due]
 
     async def pending_count(self) -> int:
@@ -385,11 +412,21 @@ class AssessmentStore:
             for snapshot, caused_by in snapshots:
                 aid = snapshot.id
                 await self._restore(
-                    keys=[self.keys.record(aid), self.seen_key(aid),
-                          self.keys.account_index(snapshot.account_id, snapshot.livemode), self.expiry_key],
-                    args=[snapshot.version, snapshot.model_dump_json(), to_ms(snapshot.created_at), aid,
-                          "del" if snapshot.status.is_terminal else "set", to_ms(snapshot.expires_at),
-                          caused_by or ""],
+                    keys=[
+                        self.keys.record(aid),
+                        self.seen_key(aid),
+                        self.keys.account_index(snapshot.account_id, snapshot.livemode),
+                        self.expiry_key,
+                    ],
+                    args=[
+                        snapshot.version,
+                        snapshot.model_dump_json(),
+                        to_ms(snapshot.created_at),
+                        aid,
+                        "del" if snapshot.status.is_terminal else "set",
+                        to_ms(snapshot.expires_at),
+                        caused_by or "",
+                    ],
                     client=pipe,
                 )
             await pipe.execute()
