@@ -28,6 +28,7 @@ from hub_contracts.topics import (
 
 pytestmark = pytest.mark.kafka
 
+
 @contextlib.asynccontextmanager
 async def running_service(settings: AssessmentsSettings) -> AsyncIterator[None]:
     app = create_app(settings)

@@ -13,6 +13,7 @@ Run it with the service stopped: an instance committing meanwhile would be wiped
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,7 +56,7 @@ async def flush_outbox(
     for _ in range(FLUSH_ROUNDS):
         if await store.pending_count() == 0:
             return sent
-        sent += await outbox.sweep(older_than_ms=2**62, limit=10_000)
+        sent += await outbox.sweep(older_than_ms=int(time.time() * 1000), limit=10_000)
         if await store.pending_count():
             await asyncio.sleep(outbox.lease_ms / 1000 / 4)
     raise OutboxNotEmptyError(

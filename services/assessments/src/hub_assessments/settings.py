@@ -47,7 +47,9 @@ class AssessmentsSettings(ServiceSettings):
     outbox_sweep_interval_s: float = 2.0
     outbox_stale_after_s: float = Field(default=3.0, description="Age at which the sweeper takes an entry")
     outbox_lease_s: float = Field(default=10.0, description="Publish lock of one assessment's outbox")
-    outbox_publish_timeout_s: float = 5.0
+    outbox_publish_timeout_s: float = Field(
+        default=3.0, description="Bound of one event send; a send starts only with this + 1 s of lease left"
+    )
     outbox_scan_margin_s: float = Field(
         default=60.0,
         description="Clock skew allowed when looking up possibly published events by timestamp",

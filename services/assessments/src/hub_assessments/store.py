@@ -205,16 +205,23 @@ class CommitResult:
 
 
 @dataclass(frozen=True)
-class StoredAssessment:
-    snapshot: AssessmentSnapshot
-    version: int
+class CommitPlan:
+    """One decision to commit: what the service decided from the record at `expected_version`."""
+
+    assessment_id: str
+    message_id: str
+    expected_version: int
+    snapshot: AssessmentSnapshot | None = None
+    outbox: OutboxEntry | None = None
+    outcome: CommandOutcome | None = None
+    lock_token: str = ""
+    lock_lease_ms: int = 10_000
 
 
 @dataclass(frozen=True)
-class Loaded:
-    """What a batch read ahead for one input (None: no such assessment)."""
-
-    stored: StoredAssessment | None
+class StoredAssessment:
+    snapshot: AssessmentSnapshot
+    version: int
 
 
 def _pending(flat: Sequence[Any]) -> tuple[PendingEntry, ...]:
@@ -281,22 +288,13 @@ class AssessmentStore:
         return CommandOutcome.model_validate_json(raw) if raw else None
 
     # the state change --------------------------------------------------------------------------
-    async def commit(
-        self,
-        *,
-        assessment_id: str,
-        message_id: str,
-        expected_version: int,
-        snapshot: AssessmentSnapshot | None = None,
-        outbox: OutboxEntry | None = None,
-        outcome: CommandOutcome | None = None,
-        lock_token: str = "",
-        lock_lease_ms: int = 10_000,
-    ) -> CommitResult:
-        """Apply one decision atomically. `snapshot=None` records only the message and the outcome.
-
-        When the decision changed the record and the assessment's publish lock was free, the
-        caller gets the lock and the entries to publish (its own and any left by a crash)."""
+    def _commit_call(self, plan: CommitPlan) -> tuple[list[str], list[Any]]:
+        snapshot, outbox, outcome, assessment_id = (
+            plan.snapshot,
+            plan.outbox,
+            plan.outcome,
+            plan.assessment_id,
+        )
         if (snapshot is None) != (outbox is None):
             raise ValueError("a changed snapshot and its outbox entry go together")
         dummy = self.seen_key("-")
@@ -312,8 +310,8 @@ class AssessmentStore:
             self.publish_lock_key(assessment_id),
         ]
         args: list[Any] = [
-            message_id,
-            expected_version,
+            plan.message_id,
+            plan.expected_version,
             snapshot.version if snapshot else 0,
             snapshot.model_dump_json() if snapshot else "",
             to_ms(snapshot.created_at) if snapshot else 0,
@@ -325,16 +323,36 @@ class AssessmentStore:
             outcome.model_dump_json() if outcome else "",
             COMMAND_OUTCOME_TTL_S,
             NOTIFY_TTL_S,
-            lock_token,
-            lock_lease_ms,
+            plan.lock_token,
+            plan.lock_lease_ms,
         ]
-        reply = await self._commit(keys=keys, args=args)
+        return keys, args
+
+    @staticmethod
+    def _commit_result(reply: Sequence[Any]) -> CommitResult:
         status = _text(reply[0])
-        if status not in ("ok", "duplicate", "conflict"):
-            raise RuntimeError(f"unexpected commit result {status!r}")
         if status == "duplicate":
             return CommitResult("duplicate", outbox_pending=bool(int(reply[1])))
+        if status not in ("ok", "conflict"):
+            raise RuntimeError(f"unexpected commit result {status!r}")
         return CommitResult(status, _pending(reply[1:]))  # type: ignore[arg-type]
+
+    async def commit(self, plan: CommitPlan) -> CommitResult:
+        """Apply one decision atomically. `snapshot=None` records only the message and the outcome.
+
+        When the decision changed the record and the assessment's publish lock was free, the
+        caller gets the lock and the entries to publish (its own and any left by a crash)."""
+        keys, args = self._commit_call(plan)
+        return self._commit_result(await self._commit(keys=keys, args=args))
+
+    async def commit_many(self, plans: Sequence[CommitPlan]) -> list[CommitResult]:
+        """`commit` for decisions on different assessments, in one pipeline (each script atomic)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for plan in plans:
+                keys, args = self._commit_call(plan)
+                await self._commit(keys=keys, args=args, client=pipe)
+            replies = await pipe.execute()
+        return [self._commit_result(reply) for reply in replies]
 
     # the outbox --------------------------------------------------------------------------------
     async def claim_pending(
