@@ -47,6 +47,16 @@ SERVICE_BIN = Path(sys.executable).parent / "hub-assessments"
 ACCOUNT = "acct_BenchAccount01"
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:  # seen once in ~10 runs: see the service README, known issues
+        print("  (service did not stop within 30 s of SIGTERM: killed)")
+        proc.kill()
+        proc.wait(10)
+
+
 def create(aid: str | None = None) -> CreateAssessment:
     now = utcnow()
     aid = aid or new_assessment_id()
@@ -201,8 +211,7 @@ async def service_run(
                     raise RuntimeError(f"service exited: {Path(log.name).read_text()[-2000:]}")  # noqa: ASYNC240
                 await asyncio.sleep(0.1)
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop(proc)
 
 
 async def memory_per_assessment(bootstrap: str, redis_url: str, ns: str, ids: list[str]) -> dict[str, float]:
@@ -263,8 +272,7 @@ async def memory_per_assessment(bootstrap: str, redis_url: str, ns: str, ids: li
         out["snapshot json bytes"] = float(len(snapshot or b""))
         return out
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop(proc)
         async for key in redis.scan_iter(match=f"{ns}*", count=5000):
             await redis.delete(key)
         await redis.aclose()
