@@ -48,45 +48,71 @@ def create_command(expires_at: datetime | None = None, **overrides: object) -> C
     now = utcnow()
     aid = new_assessment_id()
     fields: dict[str, object] = {
-        "command_id": new_id("cmd"), "assessment_id": aid, "account_id": ACCOUNT, "livemode": True,
-        "issued_at": now, "candidate": Candidate(email="jane@example.com", name="Jane Doe"),
-        "scenario_id": "ma-due-diligence-v2", "candidate_url": f"https://app.lextalent.ai/challenge/{aid[5:]}",
-        "created_at": now, "expires_at": expires_at or now + timedelta(days=7),
+        "command_id": new_id("cmd"),
+        "assessment_id": aid,
+        "account_id": ACCOUNT,
+        "livemode": True,
+        "issued_at": now,
+        "candidate": Candidate(email="jane@example.com", name="Jane Doe"),
+        "scenario_id": "ma-due-diligence-v2",
+        "candidate_url": f"https://app.lextalent.ai/challenge/{aid[5:]}",
+        "created_at": now,
+        "expires_at": expires_at or now + timedelta(days=7),
     }
     fields.update(overrides)
     return CreateAssessment.model_validate(fields)
 
 
 def started(aid: str) -> CandidateActivity:
-    return CandidateActivity(activity_id=new_id("act"), assessment_id=aid, activity="started", occurred_at=utcnow())
+    return CandidateActivity(
+        activity_id=new_id("act"), assessment_id=aid, activity="started", occurred_at=utcnow()
+    )
 
 
 def opened(aid: str) -> CandidateActivity:
-    return CandidateActivity(activity_id=new_id("act"), assessment_id=aid, activity="opened", occurred_at=utcnow())
+    return CandidateActivity(
+        activity_id=new_id("act"), assessment_id=aid, activity="opened", occurred_at=utcnow()
+    )
 
 
 def results(score: int = 82) -> AgenticReadinessResults:
     return AgenticReadinessResults(
-        overall_score=score, band=band_for(score),
+        overall_score=score,
+        band=band_for(score),
         dimensions=(DimensionScore(key="verification", name="Verification", score=score),),
-        percentile=71.5, report_url="https://app.lextalent.ai/reports/x", duration_seconds=3120,
+        percentile=71.5,
+        report_url="https://app.lextalent.ai/reports/x",
+        duration_seconds=3120,
         completed_at=utcnow(),
     )
 
 
 def scored(aid: str, score: int = 82) -> ScoringResultReported:
-    return ScoringResultReported(result_id=new_id("res"), assessment_id=aid, reported_at=utcnow(),
-                                 results=results(score))
+    return ScoringResultReported(
+        result_id=new_id("res"), assessment_id=aid, reported_at=utcnow(), results=results(score)
+    )
 
 
 def cancel(aid: str) -> CancelAssessment:
-    return CancelAssessment(command_id=new_id("cmd"), assessment_id=aid, account_id=ACCOUNT, livemode=True,
-                            issued_at=utcnow(), reason="position filled")
+    return CancelAssessment(
+        command_id=new_id("cmd"),
+        assessment_id=aid,
+        account_id=ACCOUNT,
+        livemode=True,
+        issued_at=utcnow(),
+        reason="position filled",
+    )
 
 
 def extend(aid: str, expires_at: datetime) -> ExtendAssessment:
-    return ExtendAssessment(command_id=new_id("cmd"), assessment_id=aid, account_id=ACCOUNT, livemode=True,
-                            issued_at=utcnow(), expires_at=expires_at)
+    return ExtendAssessment(
+        command_id=new_id("cmd"),
+        assessment_id=aid,
+        account_id=ACCOUNT,
+        livemode=True,
+        issued_at=utcnow(),
+        expires_at=expires_at,
+    )
 
 
 def topic_of(message: ContractModel) -> TopicSpec:
@@ -109,8 +135,13 @@ class Producer:
 
     def __init__(self, bootstrap: str, namespace: str) -> None:
         self.namespace = namespace
-        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                                         linger_ms=5, max_batch_size=256 * 1024)
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            max_batch_size=256 * 1024,
+        )
 
     async def __aenter__(self) -> Producer:
         await self.producer.start()
@@ -123,14 +154,24 @@ class Producer:
         futures = []
         for message in messages:
             aid = message.assessment_id
-            headers = make_headers(id=message_key_id(message), type=message.type, source="//tests", subject=aid)
-            futures.append(await self.producer.send(topic_of(message).full_name(self.namespace), message.to_json(),
-                                                    key=aid.encode(), headers=headers))
+            headers = make_headers(
+                id=message_key_id(message), type=message.type, source="//tests", subject=aid
+            )
+            futures.append(
+                await self.producer.send(
+                    topic_of(message).full_name(self.namespace),
+                    message.to_json(),
+                    key=aid.encode(),
+                    headers=headers,
+                )
+            )
         await asyncio.gather(*futures)
 
     async def send_raw(self, spec: TopicSpec, key: str, body: bytes, ce_type: str) -> None:
         headers = make_headers(id=new_id("raw"), type=ce_type, source="//tests", subject=key)
-        await self.producer.send_and_wait(spec.full_name(self.namespace), body, key=key.encode(), headers=headers)
+        await self.producer.send_and_wait(
+            spec.full_name(self.namespace), body, key=key.encode(), headers=headers
+        )
 
 
 @dataclass
@@ -149,7 +190,9 @@ class Record:
 
 async def read_topic(bootstrap: str, topic: str) -> list[Record]:
     """Every record of a topic, from the beginning to the end offsets of now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
@@ -167,8 +210,10 @@ async def read_topic(bootstrap: str, topic: str) -> list[Record]:
         while todo:
             batch = await consumer.getmany(*todo, timeout_ms=1000, max_records=5000)
             for records in batch.values():
-                out.extend(Record(r.topic, r.partition, r.offset, r.timestamp, r.key, dict(r.headers), r.value)
-                           for r in records)
+                out.extend(
+                    Record(r.topic, r.partition, r.offset, r.timestamp, r.key, dict(r.headers), r.value)
+                    for r in records
+                )
             for tp in list(todo):
                 if await consumer.position(tp) >= ends[tp]:
                     todo.discard(tp)
@@ -177,8 +222,9 @@ async def read_topic(bootstrap: str, topic: str) -> list[Record]:
         await consumer.stop()
 
 
-async def wait_until(predicate: Callable[[], Awaitable[bool]], timeout_s: float, what: str,
-                     interval_s: float = 0.25) -> None:
+async def wait_until(
+    predicate: Callable[[], Awaitable[bool]], timeout_s: float, what: str, interval_s: float = 0.25
+) -> None:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while not await predicate():
         if asyncio.get_running_loop().time() > deadline:
@@ -191,7 +237,7 @@ async def versions(redis: Redis, namespace: str, ids: list[str]) -> list[int]:
     out: list[int] = []
     for start in range(0, len(ids), 2000):
         async with redis.pipeline(transaction=False) as pipe:
-            for aid in ids[start:start + 2000]:
+            for aid in ids[start : start + 2000]:
                 pipe.hget(keys.record(aid), "version")
             out.extend(int(v) if v is not None else 0 for v in await pipe.execute())
     return out
@@ -240,8 +286,13 @@ class ServiceProcess:
         log = self.log_dir / f"{self.instance_id}-{self.starts}.log"
         self.logs.append(log)
         env = {**os.environ, **self.env, "HUB_INSTANCE_ID": self.instance_id}
-        self.proc = subprocess.Popen([str(SERVICE_BIN)], env=env, stdout=log.open("wb"),
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [str(SERVICE_BIN)],
+            env=env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -270,7 +321,8 @@ SERVICE_ENV = {
     "HUB_STATIC_MEMBERSHIP": "true",
     "HUB_SESSION_TIMEOUT_MS": "6000",
     "HUB_LOG_LEVEL": "WARNING",
-    "HUB_OUTBOX_LEASE_S": "5",
+    "HUB_OUTBOX_LEASE_S": "6",
+    "HUB_OUTBOX_PUBLISH_TIMEOUT_S": "2",
     "HUB_OUTBOX_STALE_AFTER_S": "2",
     "HUB_OUTBOX_SWEEP_INTERVAL_S": "1",
 }
@@ -285,7 +337,9 @@ async def wait_ready(redis: Redis, namespace: str, producer: Producer, *processe
     await wait_until(all_started, 30, "the service processes to start")
     probe = create_command()
     await producer.send_many([probe])
-    await wait_until(lambda: all_at_version(redis, namespace, [probe.assessment_id], 1), 30, "a probe assessment")
+    await wait_until(
+        lambda: all_at_version(redis, namespace, [probe.assessment_id], 1), 30, "a probe assessment"
+    )
 
 
 @pytest.fixture
@@ -321,7 +375,9 @@ def diff_stores(before: dict[str, Any], after: dict[str, Any], limit: int = 10) 
         elif isinstance(before[key], dict):
             for field_ in sorted(set(before[key]) | set(after[key])):
                 if before[key].get(field_) != after[key].get(field_):
-                    problems.append(f"{key}[{field_!r}]: {before[key].get(field_)!r} != {after[key].get(field_)!r}")
+                    problems.append(
+                        f"{key}[{field_!r}]: {before[key].get(field_)!r} != {after[key].get(field_)!r}"
+                    )
         elif before[key] != after[key]:
             problems.append(f"{key}: {before[key]!r} != {after[key]!r}")
         if len(problems) >= limit:
@@ -329,13 +385,23 @@ def diff_stores(before: dict[str, Any], after: dict[str, Any], limit: int = 10) 
     return problems
 
 
-async def run_in_phases(producer: Producer, redis: Redis, namespace: str, phases: list[tuple[list[Any], int]],
-                        ids: list[str], timeout_s: float) -> None:
+async def run_in_phases(
+    producer: Producer,
+    redis: Redis,
+    namespace: str,
+    phases: list[tuple[list[Any], int]],
+    ids: list[str],
+    timeout_s: float,
+) -> None:
     """Send each phase's inputs, then wait until every assessment reached that phase's version."""
     for messages, version in phases:
         await producer.send_many(messages)
-        await wait_until(lambda v=version: all_at_version(redis, namespace, ids, v), timeout_s,  # type: ignore[misc]
-                         f"every assessment at version {version}", interval_s=0.5)
+        await wait_until(
+            lambda v=version: all_at_version(redis, namespace, ids, v),
+            timeout_s,  # type: ignore[misc]
+            f"every assessment at version {version}",
+            interval_s=0.5,
+        )
 
 
 def events_topic(namespace: str) -> str:

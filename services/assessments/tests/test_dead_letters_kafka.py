@@ -31,15 +31,25 @@ pytestmark = pytest.mark.kafka
 
 
 def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([str(SERVICE_BIN), *args], env={**os.environ, **env, "COLUMNS": "250"},
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [str(SERVICE_BIN), *args],
+        env={**os.environ, **env, "COLUMNS": "250"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
 
 async def test_bad_input_is_dead_lettered_listed_and_replayed(
-    kafka_bootstrap: str, topics: str, redis: Redis, producer: Producer,
-    services: Callable[..., ServiceProcess], hub_env: dict[str, str],
+    kafka_bootstrap: str,
+    topics: str,
+    redis: Redis,
+    producer: Producer,
+    services: Callable[..., ServiceProcess],
+    hub_env: dict[str, str],
 ) -> None:
     service = services("dlq-a")
     await wait_ready(redis, topics, producer, service)
@@ -47,12 +57,18 @@ async def test_bad_input_is_dead_lettered_listed_and_replayed(
     good = create_command()
     bad_score = orjson.loads(scored(good.assessment_id).to_json())
     bad_score["results"]["overall_score"] = 150
-    await producer.send_raw(SCORING_RESULTS, good.assessment_id, b"not json", "ai.lextalent.scoring.result.v1")
-    await producer.send_raw(ASSESSMENT_COMMANDS, good.assessment_id,
-                            orjson.dumps({"type": "ai.lextalent.command.assessment.delete.v1"}),
-                            "ai.lextalent.command.assessment.delete.v1")
-    await producer.send_raw(SCORING_RESULTS, good.assessment_id, orjson.dumps(bad_score),
-                            "ai.lextalent.scoring.result.v1")
+    await producer.send_raw(
+        SCORING_RESULTS, good.assessment_id, b"not json", "ai.lextalent.scoring.result.v1"
+    )
+    await producer.send_raw(
+        ASSESSMENT_COMMANDS,
+        good.assessment_id,
+        orjson.dumps({"type": "ai.lextalent.command.assessment.delete.v1"}),
+        "ai.lextalent.command.assessment.delete.v1",
+    )
+    await producer.send_raw(
+        SCORING_RESULTS, good.assessment_id, orjson.dumps(bad_score), "ai.lextalent.scoring.result.v1"
+    )
     activity = started(orphan)
     await producer.send_many([activity])
     await producer.send_many([good])  # behind the poison on its partitions: not blocked
@@ -64,8 +80,11 @@ async def test_bad_input_is_dead_lettered_listed_and_replayed(
 
     await wait_until(four, 30, "four dead letters")
     letters = await read_topic(kafka_bootstrap, dlq)
-    reasons = {r.headers["x-dlq-topic"].decode().removeprefix(topics): r.headers["x-dlq-reason"].decode()
-               for r in letters if r.headers["x-dlq-topic"].decode().endswith("activity.v1")}
+    reasons = {
+        r.headers["x-dlq-topic"].decode().removeprefix(topics): r.headers["x-dlq-reason"].decode()
+        for r in letters
+        if r.headers["x-dlq-topic"].decode().endswith("activity.v1")
+    }
     assert reasons["lextalent.candidate.activity.v1"].startswith("unknown_assessment")
     by_reason = sorted(r.headers["x-dlq-reason"].decode()[:40] for r in letters)
     assert any(r.startswith("invalid message") for r in by_reason)
@@ -84,8 +103,13 @@ async def test_bad_input_is_dead_lettered_listed_and_replayed(
     assert "unknown_assessment" in listing
 
     # the assessment is created after all; replaying its dead-lettered activity now applies it
-    await producer.send_many([create_command(assessment_id=orphan,
-                                             candidate_url=f"https://app.lextalent.ai/challenge/{orphan[5:]}")])
+    await producer.send_many(
+        [
+            create_command(
+                assessment_id=orphan, candidate_url=f"https://app.lextalent.ai/challenge/{orphan[5:]}"
+            )
+        ]
+    )
     await wait_until(lambda: all_at_version(redis, topics, [orphan], 1), 30, "the late create")
     replayed = cli(hub_env, "dlq", "replay", f"{orphan_letter.partition}:{orphan_letter.offset}")
     assert "replayed 1 dead letters" in replayed

@@ -34,7 +34,10 @@ EXPIRED = "ai.lextalent.assessment.expired.v1"
 
 
 async def test_same_second_expiry_on_two_instances(
-    kafka_bootstrap: str, topics: str, redis: Redis, producer: Producer,
+    kafka_bootstrap: str,
+    topics: str,
+    redis: Redis,
+    producer: Producer,
     services: Callable[..., ServiceProcess],
 ) -> None:
     a, b = services("expiry-a"), services("expiry-b")
@@ -49,8 +52,11 @@ async def test_same_second_expiry_on_two_instances(
         await wait_until(lambda: all_at_version(redis, topics, ids, 2), 30, "every assessment expired")
     except AssertionError:
         raise AssertionError(f"--- a:\n{a.tail()}\n--- b:\n{b.tail()}") from None
-    events = [e for e in await read_topic(kafka_bootstrap, events_topic(topics))
-              if e.headers["ce_type"].decode() == EXPIRED]
+    events = [
+        e
+        for e in await read_topic(kafka_bootstrap, events_topic(topics))
+        if e.headers["ce_type"].decode() == EXPIRED
+    ]
     per_assessment = Counter(e.json()["assessment_id"] for e in events)
     assert len(events) == N
     assert set(per_assessment) == set(ids)

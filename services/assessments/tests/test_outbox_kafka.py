@@ -22,22 +22,34 @@ class ProcessDiedError(BaseException):
     """Stands for SIGKILL: nothing after it runs (not an Exception, so nothing catches it)."""
 
 
-async def test_entries_left_by_a_dead_publisher_go_out_once(kafka_bootstrap: str, topics: str, redis: Redis) -> None:
+async def test_entries_left_by_a_dead_publisher_go_out_once(
+    kafka_bootstrap: str, topics: str, redis: Redis
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     sent: list[str] = []
     crash_after_send = {"on": True}
 
     async def publish(entry: OutboxEntry) -> None:
-        await producer.send_and_wait(events_topic(topics), entry.body, key=entry.key.encode(),
-                                     headers=[(k, v.encode()) for k, v in entry.headers])
+        await producer.send_and_wait(
+            events_topic(topics),
+            entry.body,
+            key=entry.key.encode(),
+            headers=[(k, v.encode()) for k, v in entry.headers],
+        )
         sent.append(entry.event_id)
         if crash_after_send["on"]:
             raise ProcessDiedError("died between send and drop")  # what SIGKILL does at that point
 
     store = AssessmentStore(redis, topics)
-    outbox = OutboxPublisher(store, publish, TopicLog(kafka_bootstrap, events_topic(topics)),
-                             instance_id="test", lease_ms=300)
+    outbox = OutboxPublisher(
+        store,
+        publish,
+        TopicLog(kafka_bootstrap, events_topic(topics)),
+        instance_id="test",
+        lease_ms=3000,
+        publish_timeout_s=0.3,
+    )
     service = AssessmentService(store, outbox)
     try:
         first, second = create_command(), create_command()
@@ -46,9 +58,9 @@ async def test_entries_left_by_a_dead_publisher_go_out_once(kafka_bootstrap: str
         crash_after_send["on"] = False
         assert await store.pending_count() == 1
         # the lock of the dead publisher holds others off until its lease runs out
-        assert await outbox.sweep(older_than_ms=2**62) == 0
-        await asyncio.sleep(0.4)
-        assert await outbox.sweep(older_than_ms=2**62) == 0  # found in the topic: not sent again
+        assert await outbox.sweep(older_than_ms=service.now_ms()) == 0
+        await asyncio.sleep(3.1)
+        assert await outbox.sweep(older_than_ms=service.now_ms()) == 0  # found in the topic: not sent again
         assert await store.pending_count() == 0
 
         # a publisher that died before sending: the entry is sent by the sweeper, once
@@ -63,9 +75,9 @@ async def test_entries_left_by_a_dead_publisher_go_out_once(kafka_bootstrap: str
         handled = await service.handle(second)  # the publish failure is logged, the change is stored
         assert handled.event_id is not None
         crash_before["on"] = False
-        await asyncio.sleep(0.4)
-        assert await outbox.sweep(older_than_ms=2**62) == 1
-        assert await outbox.sweep(older_than_ms=2**62) == 0
+        await asyncio.sleep(3.1)
+        assert await outbox.sweep(older_than_ms=service.now_ms()) == 1
+        assert await outbox.sweep(older_than_ms=service.now_ms()) == 0
     finally:
         await producer.stop()
     events = await read_topic(kafka_bootstrap, events_topic(topics))

@@ -6,6 +6,7 @@ Size: HUB_TEST_REBUILD_ASSESSMENTS (default 10,000, the issue's figure).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from collections.abc import Callable
@@ -39,7 +40,10 @@ N = size_from_env("HUB_TEST_REBUILD_ASSESSMENTS", 10_000)
 
 
 async def test_rebuild_restores_the_store_field_by_field(
-    topics: str, redis: Redis, producer: Producer, services: Callable[..., ServiceProcess],
+    topics: str,
+    redis: Redis,
+    producer: Producer,
+    services: Callable[..., ServiceProcess],
     hub_env: dict[str, str],
 ) -> None:
     service = services("rebuild-a")
@@ -56,9 +60,18 @@ async def test_rebuild_restores_the_store_field_by_field(
         else:
             finals.append(extend(aid, later + timedelta(seconds=i)))  # stays in progress, scheduled
     try:
-        await run_in_phases(producer, redis, topics, [
-            (list(creates), 1), ([started(aid) for aid in ids], 2), (finals, 3),
-        ], ids, timeout_s=60 + N / 50)
+        await run_in_phases(
+            producer,
+            redis,
+            topics,
+            [
+                (list(creates), 1),
+                ([started(aid) for aid in ids], 2),
+                (finals, 3),
+            ],
+            ids,
+            timeout_s=60 + N / 50,
+        )
         store = AssessmentStore(redis, topics)
 
         async def drained() -> bool:
@@ -71,10 +84,19 @@ async def test_rebuild_restores_the_store_field_by_field(
     before = await dump_store(redis, topics)
     assert len([k for k in before if ":rec:" in k]) == N + 1  # and the readiness probe
 
-    done = subprocess.run([str(SERVICE_BIN), "rebuild"], env={**os.environ, **hub_env, "HUB_LOG_LEVEL": "WARNING"},
-                          capture_output=True, text=True, timeout=170, check=False)
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(SERVICE_BIN), "rebuild"],
+        env={**os.environ, **hub_env, "HUB_LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=170,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"restored {N + 1} assessments from {3 * N + 1} events" in " ".join(done.stdout.split()), done.stdout
+    assert f"restored {N + 1} assessments from {3 * N + 1} events" in " ".join(done.stdout.split()), (
+        done.stdout
+    )
     after = await dump_store(redis, topics)
     assert diff_stores(before, after) == []
     assert len(after) == len(before)

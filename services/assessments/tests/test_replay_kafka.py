@@ -46,8 +46,11 @@ async def input_partitions(bootstrap: str, namespace: str) -> dict[TopicPartitio
     await consumer.start()
     try:
         cluster = await consumer._client.fetch_all_metadata()
-        tps = [TopicPartition(spec.full_name(namespace), p) for spec in INPUTS
-               for p in cluster.partitions_for_topic(spec.full_name(namespace)) or ()]
+        tps = [
+            TopicPartition(spec.full_name(namespace), p)
+            for spec in INPUTS
+            for p in cluster.partitions_for_topic(spec.full_name(namespace)) or ()
+        ]
         return dict(await consumer.end_offsets(tps))
     finally:
         await consumer.stop()
@@ -71,11 +74,16 @@ async def caught_up(bootstrap: str, group: str, ends: dict[TopicPartition, int])
         committed = await admin.list_consumer_group_offsets(group)
     finally:
         await admin.close()
-    return all(committed.get(tp) is not None and committed[tp].offset >= end for tp, end in ends.items() if end)
+    return all(
+        committed.get(tp) is not None and committed[tp].offset >= end for tp, end in ends.items() if end
+    )
 
 
 async def test_replaying_inputs_from_offset_zero_changes_nothing(
-    kafka_bootstrap: str, topics: str, redis: Redis, producer: Producer,
+    kafka_bootstrap: str,
+    topics: str,
+    redis: Redis,
+    producer: Producer,
     services: Callable[..., ServiceProcess],
 ) -> None:
     service = services("replay-a", HUB_STATIC_MEMBERSHIP="false")  # a stopped member leaves the group
@@ -83,11 +91,18 @@ async def test_replaying_inputs_from_offset_zero_changes_nothing(
     creates = [create_command() for _ in range(N)]
     ids = [c.assessment_id for c in creates]
     finals = [scored(aid) if i % 2 == 0 else cancel(aid) for i, aid in enumerate(ids)]
-    await run_in_phases(producer, redis, topics, [
-        ([*creates, *creates[: N // 10]], 1),  # some commands twice (a producer retry)
-        ([m for aid in ids for m in (opened(aid), started(aid))], 2),
-        (finals, 3),
-    ], ids, timeout_s=60 + N / 50)
+    await run_in_phases(
+        producer,
+        redis,
+        topics,
+        [
+            ([*creates, *creates[: N // 10]], 1),  # some commands twice (a producer retry)
+            ([m for aid in ids for m in (opened(aid), started(aid))], 2),
+            (finals, 3),
+        ],
+        ids,
+        timeout_s=60 + N / 50,
+    )
     refused = [cancel(aid) for aid in ids[:200:2]]  # cancel after completed: invalid_state
     await producer.send_many(refused)
     group = f"{topics}assessments"
@@ -100,7 +115,7 @@ async def test_replaying_inputs_from_offset_zero_changes_nothing(
     await wait_until(settled, 60, "the service to consume everything")
     before = await dump_store(redis, topics, replies=True)
     outcomes = [before.get(f"{topics}asmt:cmd:{c.command_id}") for c in refused]
-    assert all(o is not None and b"\"invalid_state\"" in o for o in outcomes), outcomes[:3]
+    assert all(o is not None and b'"invalid_state"' in o for o in outcomes), outcomes[:3]
     events_before = await read_topic(kafka_bootstrap, events_topic(topics))
     assert len(events_before) == 3 * N + 1
     service.stop()
@@ -112,6 +127,7 @@ async def test_replaying_inputs_from_offset_zero_changes_nothing(
     after = await dump_store(redis, topics, replies=True)
     assert diff_stores(before, after) == []
     events_after = await read_topic(kafka_bootstrap, events_topic(topics))
+
     def positions(events: list[Record]) -> list[tuple[int, int, bytes]]:
         return sorted((e.partition, e.offset, e.headers["ce_id"]) for e in events)
 

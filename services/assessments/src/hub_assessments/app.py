@@ -57,16 +57,21 @@ def create_broker(settings: AssessmentsSettings) -> KafkaBroker:
 def redis_client(settings: AssessmentsSettings) -> Redis:
     """A bounded, blocking pool: concurrent handlers wait for a connection instead of failing
     (redis-py 8's default pool raises MaxConnectionsError past 100)."""
-    pool = BlockingConnectionPool.from_url(settings.redis_url.get_secret_value(),
-                                           max_connections=settings.redis_max_connections, timeout=20)
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url.get_secret_value(), max_connections=settings.redis_max_connections, timeout=20
+    )
     return Redis.from_pool(pool)
 
 
 def event_producer(settings: AssessmentsSettings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, client_id="hub-assessments-events",
-        **{**settings.producer_options(), "linger_ms": settings.producer_linger_ms,
-           "max_batch_size": settings.producer_max_batch_bytes},
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id="hub-assessments-events",
+        **{
+            **settings.producer_options(),
+            "linger_ms": settings.producer_linger_ms,
+            "max_batch_size": settings.producer_max_batch_bytes,
+        },
     )
 
 
@@ -75,8 +80,9 @@ def publisher_for(settings: AssessmentsSettings, producer: AIOKafkaProducer) -> 
     topic = ASSESSMENT_EVENTS.full_name(settings.namespace)
 
     async def publish(entry: OutboxEntry) -> None:
-        delivery = await producer.send(topic, entry.body, key=entry.key.encode(),
-                                       headers=[(k, v.encode()) for k, v in entry.headers])
+        delivery = await producer.send(
+            topic, entry.body, key=entry.key.encode(), headers=[(k, v.encode()) for k, v in entry.headers]
+        )
         await delivery
 
     return publish
@@ -85,7 +91,9 @@ def publisher_for(settings: AssessmentsSettings, producer: AIOKafkaProducer) -> 
 def build_outbox(settings: AssessmentsSettings, store: AssessmentStore, publish: Publish) -> OutboxPublisher:
     events_topic = ASSESSMENT_EVENTS.full_name(settings.namespace)
     return OutboxPublisher(
-        store, publish, TopicLog(settings.kafka_bootstrap_servers, events_topic),
+        store,
+        publish,
+        TopicLog(settings.kafka_bootstrap_servers, events_topic),
         instance_id=settings.instance_id,
         lease_ms=int(settings.outbox_lease_s * 1000),
         publish_timeout_s=settings.outbox_publish_timeout_s,
@@ -149,10 +157,22 @@ def create_app(settings: AssessmentsSettings | None = None) -> FastStream:
         service: AssessmentService = state["service"]
         loop = asyncio.get_running_loop()
         state["tasks"] = [
-            loop.create_task(ExpiryScheduler(service, settings.expiry_poll_interval_s, settings.expiry_lease_s,
-                                             settings.expiry_concurrency).run()),
-            loop.create_task(OutboxSweeper(service.outbox, service.now_ms, settings.outbox_sweep_interval_s,
-                                           settings.outbox_stale_after_s).run()),
+            loop.create_task(
+                ExpiryScheduler(
+                    service,
+                    settings.expiry_poll_interval_s,
+                    settings.expiry_lease_s,
+                    settings.expiry_concurrency,
+                ).run()
+            ),
+            loop.create_task(
+                OutboxSweeper(
+                    service.outbox,
+                    service.now_ms,
+                    settings.outbox_sweep_interval_s,
+                    settings.outbox_stale_after_s,
+                ).run()
+            ),
         ]
 
     @app.on_shutdown

@@ -19,8 +19,9 @@ from hub_assessments.settings import AssessmentsSettings
 from hub_contracts.runtime import configure_logging
 from hub_contracts.topics import dead_letter_topic
 
-app = typer.Typer(help="The assessments service and its operator commands.", no_args_is_help=False,
-                  add_completion=False)
+app = typer.Typer(
+    help="The assessments service and its operator commands.", no_args_is_help=False, add_completion=False
+)
 dlq = typer.Typer(help="The dead-letter topic of the assessments consumer group.")
 app.add_typer(dlq, name="dlq")
 console = Console()
@@ -46,15 +47,22 @@ def _settings() -> AssessmentsSettings:
 
 
 def _dlq_log(settings: AssessmentsSettings) -> TopicLog:
-    return TopicLog(settings.kafka_bootstrap_servers,
-                    dead_letter_topic(settings.group_id).full_name(settings.namespace))
+    return TopicLog(
+        settings.kafka_bootstrap_servers, dead_letter_topic(settings.group_id).full_name(settings.namespace)
+    )
 
 
 def _table(letters: list[DeadLetter]) -> Table:
     table = Table("id", "key", "from", "attempts", "failed at", "reason")
     for letter in letters:
-        table.add_row(letter.id, letter.key or "", f"{letter.source_topic}[{letter.source_partition}]"
-                      f"@{letter.source_offset}", letter.attempts, letter.failed_at, letter.reason)
+        table.add_row(
+            letter.id,
+            letter.key or "",
+            f"{letter.source_topic}[{letter.source_partition}]@{letter.source_offset}",
+            letter.attempts,
+            letter.failed_at,
+            letter.reason,
+        )
     return table
 
 
@@ -73,8 +81,11 @@ def dlq_replay(ids: list[str] = typer.Argument(..., help="Dead-letter ids (parti
     settings = _settings()
 
     async def replay() -> list[DeadLetter]:
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                    client_id="hub-assessments-dlq", **settings.producer_options())
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id="hub-assessments-dlq",
+            **settings.producer_options(),
+        )
         await producer.start()
         try:
             return await replay_dead_letters(_dlq_log(settings), ids, producer)
@@ -94,16 +105,23 @@ def dlq_replay(ids: list[str] = typer.Argument(..., help="Dead-letter ids (parti
 def rebuild() -> None:
     """Wipe this service's store and restore it from the event topic (stop the service first)."""
     settings = _settings()
-    with Progress(TextColumn("[bold]restoring events"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as progress:
+    with Progress(
+        TextColumn("[bold]restoring events"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task("events", total=None)
 
         def on_progress(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
         report = asyncio.run(rebuild_store(settings, on_progress))
-    console.print(f"flushed {report.flushed} pending events, wiped {report.wiped_keys} keys, restored "
-                  f"{report.assessments} assessments from {report.events} events ({report.skipped} undecodable)")
+    console.print(
+        f"flushed {report.flushed} pending events, wiped {report.wiped_keys} keys, restored "
+        f"{report.assessments} assessments from {report.events} events ({report.skipped} undecodable)"
+    )
 
 
 def main() -> None:

@@ -25,9 +25,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from hub_assessments.dead_letters import dead_letter_headers
 from hub_assessments.outbox import HeldEntries
-from hub_assessments.service import AssessmentService, UnknownAssessmentError
+from hub_assessments.service import AssessmentService, Handled, UnknownAssessmentError
 from hub_assessments.settings import AssessmentsSettings
-from hub_assessments.store import Loaded
 from hub_contracts.cloudevents import headers_to_dict
 from hub_contracts.codec import UndecodableMessage, decode
 from hub_contracts.topics import dead_letter_topic
@@ -44,7 +43,7 @@ class Prepared:
     record: ConsumerRecord[Any, Any]
     headers: dict[str, str]
     decoded: Any
-    loaded: Loaded | None = None
+    outcome: Handled | BaseException | None = None  # of the batch path, when it took the record
 
 
 def prepare(record: ConsumerRecord[Any, Any], adapter: TypeAdapter[Any]) -> Prepared:
@@ -61,7 +60,9 @@ class DeadLetterUnavailableError(RuntimeError):
 
 
 class InputConsumer:
-    def __init__(self, service: AssessmentService, broker: KafkaBroker, settings: AssessmentsSettings) -> None:
+    def __init__(
+        self, service: AssessmentService, broker: KafkaBroker, settings: AssessmentsSettings
+    ) -> None:
         self.service = service
         self.broker = broker
         self.settings = settings
@@ -74,12 +75,8 @@ class InputConsumer:
         groups: dict[bytes | None, list[Prepared]] = defaultdict(list)
         for record in records:
             groups[record.key].append(prepare(record, adapter))
-        # the first input of every assessment is read in one pipeline; later ones read afresh
-        firsts = [group[0] for group in groups.values() if not isinstance(group[0].decoded, UndecodableMessage)]
-        stored = await self.service.store.load_many([p.decoded.assessment_id for p in firsts])
-        for prepared, found in zip(firsts, stored, strict=True):
-            prepared.loaded = Loaded(found)
         held: list[HeldEntries] = []
+        await self._first_inputs_together(groups, held)
         rewind = False
         try:
             async with asyncio.TaskGroup() as tasks:
@@ -95,9 +92,42 @@ class InputConsumer:
         else:
             await message.ack()
 
+    async def _first_inputs_together(
+        self, groups: dict[bytes | None, list[Prepared]], held: list[HeldEntries]
+    ) -> None:
+        """The first input of every assessment of the batch: read, committed and published in
+        bulk (one pipeline each way). Whatever does not come out of it cleanly (a version conflict,
+        an error) goes through the one-by-one path with its retries and dead letters."""
+        firsts: dict[str, Prepared] = {}
+        for group in groups.values():
+            first = group[0]
+            if not isinstance(first.decoded, UndecodableMessage):
+                firsts.setdefault(first.decoded.assessment_id, first)
+        if not firsts:
+            return
+        chosen = list(firsts.values())
+        try:
+            stored = await self.service.store.load_many([p.decoded.assessment_id for p in chosen])
+            outcomes = await self.service.handle_many(
+                [(p.decoded, p.headers.get("traceparent"), s) for p, s in zip(chosen, stored, strict=True)],
+                held,
+            )
+        except Exception as exc:
+            log.warning("input.batch_path_failed", error=repr(exc), records=len(chosen))
+            return
+        for prepared, outcome in zip(chosen, outcomes, strict=True):
+            prepared.outcome = outcome
+
     async def _process_in_order(self, group: list[Prepared], held: list[HeldEntries]) -> None:
         async with self.gate:
             for prepared in group:
+                if isinstance(prepared.outcome, Handled):
+                    continue
+                if isinstance(prepared.outcome, UnknownAssessmentError):
+                    await self._dead_letter(
+                        prepared.record, prepared.headers, f"unknown_assessment: {prepared.outcome}", 1
+                    )
+                    continue
                 await self.process_record(prepared, held)
 
     async def process_record(self, prepared: Prepared, held: list[HeldEntries] | None = None) -> None:
@@ -107,17 +137,14 @@ class InputConsumer:
         try:
             if isinstance(decoded, UndecodableMessage):
                 raise decoded
-            loaded = prepared.loaded
             while True:
                 attempts += 1
                 try:
-                    await self.service.handle(decoded, traceparent=headers.get("traceparent"), loaded=loaded,
-                                              held=held)
+                    await self.service.handle(decoded, traceparent=headers.get("traceparent"), held=held)
                     return
                 except TRANSIENT as exc:
                     if attempts >= self.settings.transient_retries:
                         raise
-                    loaded = None
                     log.warning("input.transient_error", error=repr(exc), attempt=attempts)
                     await asyncio.sleep(self.settings.transient_backoff_s * 2 ** (attempts - 1))
         except asyncio.CancelledError:
@@ -131,13 +158,21 @@ class InputConsumer:
             reason = f"{type(exc).__name__}: {exc}"
         await self._dead_letter(record, headers, reason, attempts)
 
-    async def _dead_letter(self, record: ConsumerRecord[Any, Any], headers: dict[str, str], reason: str,
-                           attempts: int) -> None:
-        log.warning("input.dead_lettered", topic=record.topic, partition=record.partition, offset=record.offset,
-                    reason=reason[:300])
+    async def _dead_letter(
+        self, record: ConsumerRecord[Any, Any], headers: dict[str, str], reason: str, attempts: int
+    ) -> None:
+        log.warning(
+            "input.dead_lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason[:300],
+        )
         try:
             await self.broker.publish(
-                record.value, self.dlq_topic, key=record.key,
+                record.value,
+                self.dlq_topic,
+                key=record.key,
                 headers=dead_letter_headers(record, headers, self.settings.group_id, reason, attempts),
             )
         except asyncio.CancelledError:

@@ -23,18 +23,24 @@ class RawRecord(Protocol):
 
 
 def dead_letter_headers(
-    record: RawRecord, original_headers: Mapping[str, str], group_id: str, reason: str, attempts: int,
+    record: RawRecord,
+    original_headers: Mapping[str, str],
+    group_id: str,
+    reason: str,
+    attempts: int,
 ) -> dict[str, str]:
     headers = {k: v for k, v in original_headers.items() if not k.startswith("x-dlq-")}
-    headers.update({
-        "x-dlq-reason": reason[:1000],
-        "x-dlq-group": group_id,
-        "x-dlq-topic": record.topic,
-        "x-dlq-partition": str(record.partition),
-        "x-dlq-offset": str(record.offset),
-        "x-dlq-attempts": str(attempts),
-        "x-dlq-failed-at": isoformat_z(utcnow()),
-    })
+    headers.update(
+        {
+            "x-dlq-reason": reason[:1000],
+            "x-dlq-group": group_id,
+            "x-dlq-topic": record.topic,
+            "x-dlq-partition": str(record.partition),
+            "x-dlq-offset": str(record.offset),
+            "x-dlq-attempts": str(attempts),
+            "x-dlq-failed-at": isoformat_z(utcnow()),
+        }
+    )
     return headers
 
 
@@ -62,10 +68,16 @@ def dead_letter_of(record: ConsumerRecord[Any, Any]) -> DeadLetter:
     headers = headers_to_dict(record.headers)
     key = record.key.decode(errors="replace") if isinstance(record.key, bytes) else record.key
     return DeadLetter(
-        id=f"{record.partition}:{record.offset}", key=key, reason=headers.get("x-dlq-reason", ""),
-        source_topic=headers.get("x-dlq-topic", ""), source_partition=headers.get("x-dlq-partition", ""),
-        source_offset=headers.get("x-dlq-offset", ""), attempts=headers.get("x-dlq-attempts", ""),
-        failed_at=headers.get("x-dlq-failed-at", ""), headers=headers, body=record.value or b"",
+        id=f"{record.partition}:{record.offset}",
+        key=key,
+        reason=headers.get("x-dlq-reason", ""),
+        source_topic=headers.get("x-dlq-topic", ""),
+        source_partition=headers.get("x-dlq-partition", ""),
+        source_offset=headers.get("x-dlq-offset", ""),
+        attempts=headers.get("x-dlq-attempts", ""),
+        failed_at=headers.get("x-dlq-failed-at", ""),
+        headers=headers,
+        body=record.value or b"",
     )
 
 
@@ -73,7 +85,9 @@ async def list_dead_letters(log: TopicLog) -> list[DeadLetter]:
     return [dead_letter_of(record) async for record in log.history()]
 
 
-async def replay_dead_letters(log: TopicLog, ids: Iterable[str], producer: AIOKafkaProducer) -> list[DeadLetter]:
+async def replay_dead_letters(
+    log: TopicLog, ids: Iterable[str], producer: AIOKafkaProducer
+) -> list[DeadLetter]:
     """Send the chosen dead letters back to the topic they came from, with their original key and
     headers (plus `x-dlq-replayed-from`). Handlers are idempotent, so replaying twice is harmless."""
     wanted = set(ids)
@@ -85,6 +99,10 @@ async def replay_dead_letters(log: TopicLog, ids: Iterable[str], producer: AIOKa
         if not letter.source_topic:
             raise ValueError(f"dead letter {letter.id} does not name its source topic")
         headers = [*letter.original_headers, ("x-dlq-replayed-from", letter.id.encode())]
-        await producer.send_and_wait(letter.source_topic, letter.body,
-                                     key=letter.key.encode() if letter.key is not None else None, headers=headers)
+        await producer.send_and_wait(
+            letter.source_topic,
+            letter.body,
+            key=letter.key.encode() if letter.key is not None else None,
+            headers=headers,
+        )
     return chosen

@@ -39,8 +39,12 @@ class TopicLog:
 
     def _consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False, group_id=None,
-            auto_offset_reset="earliest", isolation_level="read_committed", client_id="hub-assessments-log",
+            bootstrap_servers=self.bootstrap_servers,
+            enable_auto_commit=False,
+            group_id=None,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            client_id="hub-assessments-log",
         )
 
     async def _partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
@@ -71,10 +75,14 @@ class TopicLog:
                 start_ms[tp] = min(start_ms.get(tp, suspect.not_before_ms), suspect.not_before_ms)
             consumer.assign(list(start_ms))  # makes the consumer track the topic's metadata (leaders)
             starts = await consumer.offsets_for_times(
-                {tp: max(0, ms - margin_ms) for tp, ms in start_ms.items()})
+                {tp: max(0, ms - margin_ms) for tp, ms in start_ms.items()}
+            )
             ends = await consumer.end_offsets(list(start_ms))
-            ranges = {tp: (found.offset, ends[tp]) for tp, found in starts.items()
-                      if found is not None and found.offset < ends[tp]}
+            ranges = {
+                tp: (found.offset, ends[tp])
+                for tp, found in starts.items()
+                if found is not None and found.offset < ends[tp]
+            }
             published: set[str] = set()
             async for record in self._read(consumer, ranges):
                 event_id = record_event_id(record)
@@ -84,8 +92,10 @@ class TopicLog:
         finally:
             await consumer.stop()
 
-    async def history(self, on_progress: Callable[[int, int], None] | None = None,
-                      ) -> AsyncIterator[ConsumerRecord[Any, Any]]:
+    async def history(
+        self,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> AsyncIterator[ConsumerRecord[Any, Any]]:
         """Every record of the topic from the beginning to the end offsets taken at the start."""
         consumer = self._consumer()
         await consumer.start()
@@ -109,8 +119,11 @@ class TopicLog:
         finally:
             await consumer.stop()
 
-    async def _read(self, consumer: AIOKafkaConsumer, ranges: dict[TopicPartition, tuple[int, int]],
-                    ) -> AsyncIterator[ConsumerRecord[Any, Any]]:
+    async def _read(
+        self,
+        consumer: AIOKafkaConsumer,
+        ranges: dict[TopicPartition, tuple[int, int]],
+    ) -> AsyncIterator[ConsumerRecord[Any, Any]]:
         """Records of each partition in [start, end), partition order kept."""
         if not ranges:
             return

@@ -19,8 +19,14 @@ log = structlog.get_logger(__name__)
 
 
 class ExpiryScheduler:
-    def __init__(self, service: AssessmentService, poll_interval_s: float, lease_s: float,
-                 concurrency: int = 64, batch: int = 500) -> None:
+    def __init__(
+        self,
+        service: AssessmentService,
+        poll_interval_s: float,
+        lease_s: float,
+        concurrency: int = 64,
+        batch: int = 500,
+    ) -> None:
         self.service = service
         self.poll_interval_s = poll_interval_s
         self.lease_ms = int(lease_s * 1000)

@@ -22,6 +22,13 @@ from hub_assessments.store import AssessmentStore, OutboxEntry, PendingEntry
 
 log = structlog.get_logger(__name__)
 
+LEASE_SAFETY_S = 1.0
+
+
+class LeaseRunningOutError(RuntimeError):
+    """Too little of the publish lease is left to start a send: the next holder takes over."""
+
+
 Publish = Callable[[OutboxEntry], Awaitable[None]]
 
 
@@ -64,8 +71,17 @@ class OutboxPublisher:
     def new_token(self) -> str:
         return f"{self.instance_id}:{secrets.token_hex(6)}"
 
-    async def send(self, assessment_id: str, pending: tuple[PendingEntry, ...],
-                   scanned: frozenset[str] = frozenset(), found: frozenset[str] = frozenset()) -> int:
+    def clock(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def send(
+        self,
+        assessment_id: str,
+        pending: tuple[PendingEntry, ...],
+        lease_started: float,
+        scanned: frozenset[str] = frozenset(),
+        found: frozenset[str] = frozenset(),
+    ) -> int:
         """Send entries we hold the lock for, oldest first, skipping attempted ones that are already
         in the topic. `scanned`/`found`: suspects the caller already looked up, and the hits."""
         published = set(found)
@@ -73,26 +89,44 @@ class OutboxPublisher:
         if suspects:
             hits = await self.event_log.published_ids(suspects, self.scan_margin_ms)
             published |= hits
-            log.info("outbox.recovered", assessment_id=assessment_id, suspects=len(suspects),
-                     already_published=len(hits))
+            log.info(
+                "outbox.recovered",
+                assessment_id=assessment_id,
+                suspects=len(suspects),
+                already_published=len(hits),
+            )
         sent = 0
         for item in pending:
             if item.attempted and item.entry.event_id in published:
                 continue
+            # Never start a send that might still be in flight when the lease runs out: the next
+            # holder's look into the topic would miss it and send the event again.
+            remaining = lease_started + self.lease_ms / 1000 - self.clock()
+            if remaining < self.publish_timeout_s + LEASE_SAFETY_S:
+                raise LeaseRunningOutError(f"{remaining:.1f}s of the publish lease left for {assessment_id}")
             async with asyncio.timeout(self.publish_timeout_s):
                 await self.publish(item.entry)
             sent += 1
         return sent
 
-    async def drain(self, assessment_id: str, token: str, pending: tuple[PendingEntry, ...],
-                    scanned: frozenset[str] = frozenset(), found: frozenset[str] = frozenset()) -> int:
-        """Send what we hold the lock for and drop it, then whatever arrived meanwhile."""
+    async def drain(
+        self,
+        assessment_id: str,
+        token: str,
+        pending: tuple[PendingEntry, ...],
+        lease_started: float,
+        scanned: frozenset[str] = frozenset(),
+        found: frozenset[str] = frozenset(),
+    ) -> int:
+        """Send what we hold the lock for and drop it, then whatever arrived meanwhile.
+        `lease_started`: loop time taken just before the call that took the lock."""
         sent = 0
         while pending:
-            sent += await self.send(assessment_id, pending, scanned, found)
+            sent += await self.send(assessment_id, pending, lease_started, scanned, found)
             more = await self.store.published(assessment_id, token, [p.entry.version for p in pending])
             if not more:
                 break
+            lease_started = self.clock()
             pending = await self.store.claim_pending(assessment_id, token, self.lease_ms) or ()
         return sent
 
@@ -105,18 +139,20 @@ class OutboxPublisher:
         sent = 0
         for item, more in zip(held, mores, strict=True):
             if more:
+                started = self.clock()
                 pending = await self.store.claim_pending(item.assessment_id, item.token, self.lease_ms)
                 if pending:
-                    sent += await self.drain(item.assessment_id, item.token, pending)
+                    sent += await self.drain(item.assessment_id, item.token, pending, started)
         return sent
 
     async def flush(self, assessment_id: str) -> int:
         """Publish what a crashed or slow publisher left for one assessment, unless someone holds it."""
         token = self.new_token()
+        started = self.clock()
         pending = await self.store.claim_pending(assessment_id, token, self.lease_ms)
         if not pending:
             return 0
-        return await self.drain(assessment_id, token, pending)
+        return await self.drain(assessment_id, token, pending, started)
 
     async def sweep(self, older_than_ms: int, limit: int = 500) -> int:
         """Publish entries pending since before `older_than_ms`, all suspects checked in one scan."""
@@ -124,6 +160,7 @@ class OutboxPublisher:
         if not ids:
             return 0
         claimed: dict[str, tuple[str, tuple[PendingEntry, ...]]] = {}
+        started = self.clock()  # before the first claim: the earliest any of these leases began
         for assessment_id in ids:
             token = self.new_token()
             pending = await self.store.claim_pending(assessment_id, token, self.lease_ms)
@@ -139,17 +176,24 @@ class OutboxPublisher:
 
         async def one(assessment_id: str, token: str, pending: tuple[PendingEntry, ...]) -> int:
             async with gate:
-                return await self.drain(assessment_id, token, pending, scanned, found)
+                return await self.drain(assessment_id, token, pending, started, scanned, found)
 
-        sent = await asyncio.gather(*(one(aid, token, pending) for aid, (token, pending) in claimed.items()))
-        return sum(sent)
+        results = await asyncio.gather(
+            *(one(aid, token, pending) for aid, (token, pending) in claimed.items()), return_exceptions=True
+        )
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            # their locks run out and a later sweep takes them again, with a fresh look at the topic
+            log.warning("outbox.sweep_partly_failed", failed=len(failed), error=repr(failed[0]))
+        return sum(r for r in results if isinstance(r, int))
 
 
 class OutboxSweeper:
     """Runs `sweep` every few seconds (first at start-up) for entries left behind by a crash."""
 
-    def __init__(self, outbox: OutboxPublisher, now_ms: Callable[[], int], interval_s: float,
-                 stale_after_s: float) -> None:
+    def __init__(
+        self, outbox: OutboxPublisher, now_ms: Callable[[], int], interval_s: float, stale_after_s: float
+    ) -> None:
         self.outbox = outbox
         self.now_ms = now_ms
         self.interval_s = interval_s

@@ -13,6 +13,7 @@ Run it with the service stopped: an instance committing meanwhile would be wiped
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,21 +48,26 @@ class OutboxNotEmptyError(RuntimeError):
     """Entries stay locked by a publisher: an instance is probably still running."""
 
 
-async def flush_outbox(settings: AssessmentsSettings, store: AssessmentStore,
-                       producer: AIOKafkaProducer) -> int:
+async def flush_outbox(
+    settings: AssessmentsSettings, store: AssessmentStore, producer: AIOKafkaProducer
+) -> int:
     outbox = build_outbox(settings, store, publisher_for(settings, producer))
     sent = 0
     for _ in range(FLUSH_ROUNDS):
         if await store.pending_count() == 0:
             return sent
-        sent += await outbox.sweep(older_than_ms=2**62, limit=10_000)
+        sent += await outbox.sweep(older_than_ms=int(time.time() * 1000), limit=10_000)
         if await store.pending_count():
             await asyncio.sleep(outbox.lease_ms / 1000 / 4)
-    raise OutboxNotEmptyError(f"{await store.pending_count()} assessments keep unpublished events: stop the service")
+    raise OutboxNotEmptyError(
+        f"{await store.pending_count()} assessments keep unpublished events: stop the service"
+    )
 
 
-async def rebuild(settings: AssessmentsSettings, on_progress: Callable[[int, int], None] | None = None,
-                  ) -> RebuildReport:
+async def rebuild(
+    settings: AssessmentsSettings,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RebuildReport:
     redis = redis_client(settings)
     producer = event_producer(settings)
     await producer.start()
@@ -70,7 +76,9 @@ async def rebuild(settings: AssessmentsSettings, on_progress: Callable[[int, int
         flushed = await flush_outbox(settings, store, producer)
         wiped = await store.wipe()
         log.info("rebuild.wiped", keys=wiped, flushed=flushed)
-        topic_log = TopicLog(settings.kafka_bootstrap_servers, ASSESSMENT_EVENTS.full_name(settings.namespace))
+        topic_log = TopicLog(
+            settings.kafka_bootstrap_servers, ASSESSMENT_EVENTS.full_name(settings.namespace)
+        )
         chunk: list[tuple[AssessmentSnapshot, str | None]] = []
         events = skipped = 0
         ids: set[str] = set()

@@ -30,8 +30,12 @@ class AssessmentsSettings(ServiceSettings):
     batch_max_records: int = Field(default=500, description="Records per consumed batch (per input topic)")
     batch_timeout_ms: int = Field(default=50, description="How long a batch waits to fill")
     batch_concurrency: int = Field(default=64, description="Assessments of one batch processed side by side")
-    redis_max_connections: int = Field(default=48, description="Redis pool size (handlers wait for a connection)")
-    producer_linger_ms: int = Field(default=5, description="Event producer linger (batches sends to a partition)")
+    redis_max_connections: int = Field(
+        default=48, description="Redis pool size (handlers wait for a connection)"
+    )
+    producer_linger_ms: int = Field(
+        default=5, description="Event producer linger (batches sends to a partition)"
+    )
     producer_max_batch_bytes: int = Field(
         default=512 * 1024,
         description="Event producer batch size: aiokafka has one request in flight per partition, so a "
@@ -43,7 +47,9 @@ class AssessmentsSettings(ServiceSettings):
     outbox_sweep_interval_s: float = 2.0
     outbox_stale_after_s: float = Field(default=3.0, description="Age at which the sweeper takes an entry")
     outbox_lease_s: float = Field(default=10.0, description="Publish lock of one assessment's outbox")
-    outbox_publish_timeout_s: float = 5.0
+    outbox_publish_timeout_s: float = Field(
+        default=3.0, description="Bound of one event send; a send starts only with this + 1 s of lease left"
+    )
     outbox_scan_margin_s: float = Field(
         default=60.0,
         description="Clock skew allowed when looking up possibly published events by timestamp",

@@ -30,7 +30,11 @@ from hub_contracts.results import AgenticReadinessResults
 from hub_contracts.scoring import ScoringResultReported
 
 Input = (
-    CreateAssessment | CancelAssessment | ExtendAssessment | SimulateAssessment | CandidateActivity
+    CreateAssessment
+    | CancelAssessment
+    | ExtendAssessment
+    | SimulateAssessment
+    | CandidateActivity
     | ScoringResultReported
 )
 
@@ -100,7 +104,9 @@ def start(current: AssessmentSnapshot, now: datetime) -> Decision:
         return NoChange("already started")
     if current.status is not AssessmentStatus.PENDING:
         return _refuse_state(current, "start")
-    return Transition(_bump(current, now, status=AssessmentStatus.IN_PROGRESS, started_at=now), AssessmentStarted)
+    return Transition(
+        _bump(current, now, status=AssessmentStatus.IN_PROGRESS, started_at=now), AssessmentStarted
+    )
 
 
 def complete(current: AssessmentSnapshot, results: AgenticReadinessResults, now: datetime) -> Decision:
@@ -110,8 +116,14 @@ def complete(current: AssessmentSnapshot, results: AgenticReadinessResults, now:
         return _refuse_state(current, "complete")
     started_at = current.started_at or now
     return Transition(
-        _bump(current, now, status=AssessmentStatus.COMPLETED, started_at=started_at,
-              completed_at=results.completed_at, results=results),
+        _bump(
+            current,
+            now,
+            status=AssessmentStatus.COMPLETED,
+            started_at=started_at,
+            completed_at=results.completed_at,
+            results=results,
+        ),
         AssessmentCompleted,
     )
 

@@ -45,7 +45,9 @@ end
 """
 
 # KEYS: rec, seen, idx, ob, outbox-due, expiry, cmd-outcome, cmd-notify, publish-lock
-_COMMIT = _TAKE_PENDING + """
+_COMMIT = (
+    _TAKE_PENDING
+    + """
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
   return {'duplicate', redis.call('EXISTS', KEYS[4])}
 end
@@ -80,11 +82,14 @@ if changed and redis.call('SET', KEYS[9], ARGV[14], 'NX', 'PX', ARGV[15]) then
 end
 return {'ok'}
 """
+)
 
 # KEYS: ob, publish-lock, outbox-due. ARGV: token, lease ms, assessment id.
 # nil when another publisher holds the lock; else the pending entries (the lock is kept only
 # while there are some).
-_CLAIM = _TAKE_PENDING + """
+_CLAIM = (
+    _TAKE_PENDING
+    + """
 local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= ARGV[1] then return false end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
@@ -95,6 +100,7 @@ if #out == 0 then
 end
 return out
 """
+)
 
 # KEYS: ob, publish-lock, outbox-due. ARGV: token, assessment id, versions...
 # 0 when nothing is left (lock released), 1 when entries arrived meanwhile (lock kept).
@@ -157,15 +163,28 @@ class OutboxEntry:
     body: bytes
 
     def to_json(self) -> bytes:
-        return orjson.dumps({"event_id": self.event_id, "key": self.key, "version": self.version,
-                             "committed_ms": self.committed_ms, "headers": self.headers,
-                             "body": self.body.decode()})
+        return orjson.dumps(
+            {
+                "event_id": self.event_id,
+                "key": self.key,
+                "version": self.version,
+                "committed_ms": self.committed_ms,
+                "headers": self.headers,
+                "body": self.body.decode(),
+            }
+        )
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> OutboxEntry:
         data = orjson.loads(raw)
-        return cls(data["event_id"], data["key"], int(data["version"]), int(data["committed_ms"]),
-                   [(str(k), str(v)) for k, v in data["headers"]], data["body"].encode())
+        return cls(
+            data["event_id"],
+            data["key"],
+            int(data["version"]),
+            int(data["committed_ms"]),
+            [(str(k), str(v)) for k, v in data["headers"]],
+            data["body"].encode(),
+        )
 
 
 @dataclass(frozen=True)
@@ -186,16 +205,23 @@ class CommitResult:
 
 
 @dataclass(frozen=True)
-class StoredAssessment:
-    snapshot: AssessmentSnapshot
-    version: int
+class CommitPlan:
+    """One decision to commit: what the service decided from the record at `expected_version`."""
+
+    assessment_id: str
+    message_id: str
+    expected_version: int
+    snapshot: AssessmentSnapshot | None = None
+    outbox: OutboxEntry | None = None
+    outcome: CommandOutcome | None = None
+    lock_token: str = ""
+    lock_lease_ms: int = 10_000
 
 
 @dataclass(frozen=True)
-class Loaded:
-    """What a batch read ahead for one input (None: no such assessment)."""
-
-    stored: StoredAssessment | None
+class StoredAssessment:
+    snapshot: AssessmentSnapshot
+    version: int
 
 
 def _pending(flat: Sequence[Any]) -> tuple[PendingEntry, ...]:
@@ -252,7 +278,8 @@ class AssessmentStore:
             replies = await pipe.execute()
         return [
             StoredAssessment(AssessmentSnapshot.model_validate_json(raw[1]), int(raw[0]))
-            if raw[0] is not None and raw[1] is not None else None
+            if raw[0] is not None and raw[1] is not None
+            else None
             for raw in replies
         ]
 
@@ -261,22 +288,13 @@ class AssessmentStore:
         return CommandOutcome.model_validate_json(raw) if raw else None
 
     # the state change --------------------------------------------------------------------------
-    async def commit(
-        self,
-        *,
-        assessment_id: str,
-        message_id: str,
-        expected_version: int,
-        snapshot: AssessmentSnapshot | None = None,
-        outbox: OutboxEntry | None = None,
-        outcome: CommandOutcome | None = None,
-        lock_token: str = "",
-        lock_lease_ms: int = 10_000,
-    ) -> CommitResult:
-        """Apply one decision atomically. `snapshot=None` records only the message and the outcome.
-
-        When the decision changed the record and the assessment's publish lock was free, the
-        caller gets the lock and the entries to publish (its own and any left by a crash)."""
+    def _commit_call(self, plan: CommitPlan) -> tuple[list[str], list[Any]]:
+        snapshot, outbox, outcome, assessment_id = (
+            plan.snapshot,
+            plan.outbox,
+            plan.outcome,
+            plan.assessment_id,
+        )
         if (snapshot is None) != (outbox is None):
             raise ValueError("a changed snapshot and its outbox entry go together")
         dummy = self.seen_key("-")
@@ -292,8 +310,8 @@ class AssessmentStore:
             self.publish_lock_key(assessment_id),
         ]
         args: list[Any] = [
-            message_id,
-            expected_version,
+            plan.message_id,
+            plan.expected_version,
             snapshot.version if snapshot else 0,
             snapshot.model_dump_json() if snapshot else "",
             to_ms(snapshot.created_at) if snapshot else 0,
@@ -305,19 +323,41 @@ class AssessmentStore:
             outcome.model_dump_json() if outcome else "",
             COMMAND_OUTCOME_TTL_S,
             NOTIFY_TTL_S,
-            lock_token,
-            lock_lease_ms,
+            plan.lock_token,
+            plan.lock_lease_ms,
         ]
-        reply = await self._commit(keys=keys, args=args)
+        return keys, args
+
+    @staticmethod
+    def _commit_result(reply: Sequence[Any]) -> CommitResult:
         status = _text(reply[0])
-        if status not in ("ok", "duplicate", "conflict"):
-            raise RuntimeError(f"unexpected commit result {status!r}")
         if status == "duplicate":
             return CommitResult("duplicate", outbox_pending=bool(int(reply[1])))
+        if status not in ("ok", "conflict"):
+            raise RuntimeError(f"unexpected commit result {status!r}")
         return CommitResult(status, _pending(reply[1:]))  # type: ignore[arg-type]
 
+    async def commit(self, plan: CommitPlan) -> CommitResult:
+        """Apply one decision atomically. `snapshot=None` records only the message and the outcome.
+
+        When the decision changed the record and the assessment's publish lock was free, the
+        caller gets the lock and the entries to publish (its own and any left by a crash)."""
+        keys, args = self._commit_call(plan)
+        return self._commit_result(await self._commit(keys=keys, args=args))
+
+    async def commit_many(self, plans: Sequence[CommitPlan]) -> list[CommitResult]:
+        """`commit` for decisions on different assessments, in one pipeline (each script atomic)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for plan in plans:
+                keys, args = self._commit_call(plan)
+                await self._commit(keys=keys, args=args, client=pipe)
+            replies = await pipe.execute()
+        return [self._commit_result(reply) for reply in replies]
+
     # the outbox --------------------------------------------------------------------------------
-    async def claim_pending(self, assessment_id: str, token: str, lease_ms: int) -> tuple[PendingEntry, ...] | None:
+    async def claim_pending(
+        self, assessment_id: str, token: str, lease_ms: int
+    ) -> tuple[PendingEntry, ...] | None:
         """Take the publish lock of one assessment (or renew ours) and its pending entries.
 
         None: another publisher holds the lock. Empty: nothing pending (lock released)."""
@@ -336,17 +376,22 @@ class AssessmentStore:
         async with self.redis.pipeline(transaction=False) as pipe:
             for assessment_id, token, versions in drops:
                 await self._done(
-                    keys=[self.outbox_key(assessment_id), self.publish_lock_key(assessment_id),
-                          self.outbox_due_key],
-                    args=[token, assessment_id, *versions], client=pipe,
+                    keys=[
+                        self.outbox_key(assessment_id),
+                        self.publish_lock_key(assessment_id),
+                        self.outbox_due_key,
+                    ],
+                    args=[token, assessment_id, *versions],
+                    client=pipe,
                 )
             replies = await pipe.execute()
         return [bool(int(more)) for more in replies]
 
     async def claim_due_outbox(self, older_than_ms: int, lease_ms: int, limit: int = 500) -> list[str]:
         """Assessments with entries pending since before `older_than_ms` (pushed a lease ahead)."""
-        due = await self._claim_due(keys=[self.outbox_due_key], args=[older_than_ms, older_than_ms + lease_ms,
-                                                                        limit])
+        due = await self._claim_due(
+            keys=[self.outbox_due_key], args=[older_than_ms, older_than_ms + lease_ms, limit]
+        )
         return [_text(d) for d in due]
 
     async def pending_count(self) -> int:
@@ -385,11 +430,21 @@ class AssessmentStore:
             for snapshot, caused_by in snapshots:
                 aid = snapshot.id
                 await self._restore(
-                    keys=[self.keys.record(aid), self.seen_key(aid),
-                          self.keys.account_index(snapshot.account_id, snapshot.livemode), self.expiry_key],
-                    args=[snapshot.version, snapshot.model_dump_json(), to_ms(snapshot.created_at), aid,
-                          "del" if snapshot.status.is_terminal else "set", to_ms(snapshot.expires_at),
-                          caused_by or ""],
+                    keys=[
+                        self.keys.record(aid),
+                        self.seen_key(aid),
+                        self.keys.account_index(snapshot.account_id, snapshot.livemode),
+                        self.expiry_key,
+                    ],
+                    args=[
+                        snapshot.version,
+                        snapshot.model_dump_json(),
+                        to_ms(snapshot.created_at),
+                        aid,
+                        "del" if snapshot.status.is_terminal else "set",
+                        to_ms(snapshot.expires_at),
+                        caused_by or "",
+                    ],
                     client=pipe,
                 )
             await pipe.execute()
