@@ -196,7 +196,7 @@ async def service_run(
         **env_extra,
     }
     with tempfile.NamedTemporaryFile(prefix="bench-assessments-", suffix=".log", delete=False) as log:
-        proc = subprocess.Popen([str(SERVICE_BIN)], env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: ASYNC220
+        proc = subprocess.Popen([str(SERVICE_BIN)], env=env, stdout=log, stderr=subprocess.STDOUT)
     low, high = total // 10, total * 9 // 10
     try:
         async with EventCounter(bootstrap, ASSESSMENT_EVENTS.full_name(ns)) as counter:
@@ -208,7 +208,7 @@ async def service_run(
                 if n >= high and at_low is not None:
                     return (n - at_low[0]) / (time.perf_counter() - at_low[1])
                 if proc.poll() is not None:
-                    raise RuntimeError(f"service exited: {Path(log.name).read_text()[-2000:]}")  # noqa: ASYNC240
+                    raise RuntimeError(f"service exited: {Path(log.name).read_text()[-2000:]}")
                 await asyncio.sleep(0.1)
     finally:
         stop(proc)
@@ -249,7 +249,7 @@ async def memory_per_assessment(bootstrap: str, redis_url: str, ns: str, ids: li
         "HUB_NAMESPACE": ns,
         "HUB_LOG_LEVEL": "WARNING",
     }
-    proc = subprocess.Popen(  # noqa: ASYNC220
+    proc = subprocess.Popen(
         [str(SERVICE_BIN)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:

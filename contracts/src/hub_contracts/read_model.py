@@ -5,7 +5,7 @@ Written only by the assessments service; read by the gateway. All keys start wit
 
 | key | type | content |
 | --- | --- | --- |
-| `asmt:rec:{assessment_id}` | string | JSON of `AssessmentSnapshot` |
+| `asmt:rec:{assessment_id}` | hash | `version` (the snapshot's version) and `snapshot` (JSON of `AssessmentSnapshot`) |
 | `asmt:idx:{account_id}:{live|test}` | sorted set | member assessment id, score `created_at` in ms |
 | `asmt:cmd:{command_id}` | string | JSON `CommandOutcome` of a handled command (kept 7 days) |
 """
