@@ -23,12 +23,12 @@ from pydantic import TypeAdapter
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from hub_assessments.dead_letters import dead_letter_headers
 from hub_assessments.outbox import HeldEntries
 from hub_assessments.service import AssessmentService, Handled, UnknownAssessmentError
 from hub_assessments.settings import AssessmentsSettings
 from hub_contracts.cloudevents import headers_to_dict
 from hub_contracts.codec import UndecodableMessage, decode
+from hub_contracts.dead_letters import dead_letter_headers
 from hub_contracts.topics import dead_letter_topic
 
 log = structlog.get_logger(__name__)

@@ -1,47 +1,16 @@
-"""The dead-letter topic of a consumer group: the original record, with why it failed in headers;
-listing and replaying it (the `hub-assessments dlq` commands)."""
+"""Listing and replaying a consumer group's dead-letter topic (format: `hub_contracts.dead_letters`);
+used by `hub-assessments dlq` and, for every group, by `hub dlq`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from hub_assessments.event_log import TopicLog
-from hub_contracts.base import isoformat_z, utcnow
 from hub_contracts.cloudevents import headers_to_dict
-
-
-class RawRecord(Protocol):
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
-def dead_letter_headers(
-    record: RawRecord,
-    original_headers: Mapping[str, str],
-    group_id: str,
-    reason: str,
-    attempts: int,
-) -> dict[str, str]:
-    headers = {k: v for k, v in original_headers.items() if not k.startswith("x-dlq-")}
-    headers.update(
-        {
-            "x-dlq-reason": reason[:1000],
-            "x-dlq-group": group_id,
-            "x-dlq-topic": record.topic,
-            "x-dlq-partition": str(record.partition),
-            "x-dlq-offset": str(record.offset),
-            "x-dlq-attempts": str(attempts),
-            "x-dlq-failed-at": isoformat_z(utcnow()),
-        }
-    )
-    return headers
 
 
 @dataclass(frozen=True)
@@ -106,3 +75,4 @@ async def replay_dead_letters(
             headers=headers,
         )
     return chosen
+

@@ -18,9 +18,9 @@ import structlog
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 
-from hub_contracts.base import isoformat_z, utcnow
 from hub_contracts.cloudevents import headers_to_dict
 from hub_contracts.codec import EVENT_ADAPTER, UndecodableMessage, decode
+from hub_contracts.dead_letters import dead_letter_headers
 from hub_contracts.events import EventBase
 from hub_contracts.topics import dead_letter_topic
 from hub_webhooks.clock import Clock
@@ -131,16 +131,5 @@ class EventConsumer:
             offset=record.offset,
             reason=reason[:300],
         )
-        out = {k: v for k, v in headers.items() if not k.startswith("x-dlq-")}
-        out.update(
-            {
-                "x-dlq-reason": reason[:1000],
-                "x-dlq-group": self.group_id,
-                "x-dlq-topic": record.topic,
-                "x-dlq-partition": str(record.partition),
-                "x-dlq-offset": str(record.offset),
-                "x-dlq-attempts": "1",
-                "x-dlq-failed-at": isoformat_z(utcnow()),
-            }
-        )
+        out = dead_letter_headers(record, headers, self.group_id, reason, attempts=1)
         await self.broker.publish(record.value or b"", self.dlq_topic, key=record.key, headers=out)

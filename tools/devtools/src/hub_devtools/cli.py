@@ -133,6 +133,53 @@ def listen(account_id: str, port: int = typer.Option(9999, help="Port on 127.0.0
     asyncio.run(serve_verifying_receiver(settings, account_id, port, path))
 
 
+dlq_app = typer.Typer(help="Dead letters of any consumer group (assessments, webhooks, connectors.<ats>)",
+                      no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+def _dlq_log(group: str) -> Any:
+    from hub_assessments.event_log import TopicLog
+    from hub_contracts.topics import CONSUMER_GROUPS, dead_letter_topic
+
+    if group not in CONSUMER_GROUPS:
+        raise typer.BadParameter(f"group is one of {', '.join(CONSUMER_GROUPS)}")
+    settings = GatewaySettings()
+    return TopicLog(settings.kafka_bootstrap_servers, dead_letter_topic(group).full_name(settings.namespace))
+
+
+@dlq_app.command("list")
+def dlq_list(group: str = typer.Argument(..., help="Consumer group, e.g. webhooks or connectors.lever")) -> None:
+    """List a group's dead letters: id (partition:offset), key, source, reason."""
+    from hub_assessments.dead_letters import list_dead_letters
+
+    letters = asyncio.run(list_dead_letters(_dlq_log(group)))
+    for letter in letters:
+        typer.echo(f"{letter.id}\t{letter.key or ''}\t{letter.source_topic}[{letter.source_partition}]"
+                   f"@{letter.source_offset}\t{letter.failed_at}\t{letter.reason}")
+    typer.echo(f"{len(letters)} dead letters in {group}", err=True)
+
+
+@dlq_app.command("replay")
+def dlq_replay(group: str, ids: list[str] = typer.Argument(..., help="Dead-letter ids (partition:offset)")) -> None:
+    """Send chosen dead letters back to their source topic (original key and headers)."""
+    from aiokafka import AIOKafkaProducer
+
+    from hub_assessments.dead_letters import replay_dead_letters
+
+    settings = GatewaySettings()
+
+    async def replay() -> int:
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, **settings.producer_options())
+        await producer.start()
+        try:
+            return len(await replay_dead_letters(_dlq_log(group), ids, producer))
+        finally:
+            await producer.stop()
+
+    typer.echo(f"replayed {asyncio.run(replay())} dead letters")
+
+
 @app.command("provision")
 def provision() -> None:
     """Create every topic of the registry (idempotent)."""

@@ -20,11 +20,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from hub_connectors.framework.connector import ConnectorBase
 from hub_connectors.framework.context import ConnectorContext
-from hub_connectors.framework.dead_letters import dead_letter_headers
 from hub_connectors.framework.errors import PermanentError, RetryableError, VendorAuthError
 from hub_connectors.framework.integrations import IntegrationStatus
 from hub_connectors.framework.registry import consumer_group
 from hub_contracts.codec import EVENT_ADAPTER, UndecodableMessage, decode
+from hub_contracts.dead_letters import dead_letter_headers
 from hub_contracts.events import EventBase
 from hub_contracts.topics import dead_letter_topic
 
