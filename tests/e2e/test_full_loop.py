@@ -114,17 +114,20 @@ async def test_create_read_complete_and_signed_webhook(
         # the assessments service stores it (version 1) and the created webhook arrives
         await asyncio.wait_for(rec.arrived.wait(), 30)
         settings = ServiceSettings(kafka_bootstrap_servers=kafka_bootstrap, redis_url=redis_url, namespace=topics)
-        await publish_activity(settings, aid, "started")
-        await publish_scoring_result(settings, aid, 88)
 
-        async def completed() -> dict:
+        async def reaches(status: str) -> dict:
             while True:
                 got = (await client.get(f"/v1/assessments/{aid}", headers=headers)).json()
-                if got["status"] == "completed":
+                if got["status"] == status:
                     return got
                 await asyncio.sleep(0.1)
 
-        final = await asyncio.wait_for(completed(), 30)
+        # activity and results come on different topics, so the test orders them as the real
+        # producers do (a candidate starts before the scoring engine can score)
+        await publish_activity(settings, aid, "started")
+        await asyncio.wait_for(reaches("in_progress"), 30)
+        await publish_scoring_result(settings, aid, 88)
+        final = await asyncio.wait_for(reaches("completed"), 30)
         assert final["results"]["overall_score"] == 88
         assert final["results"]["band"] == "advanced"
         assert final["version"] == 3
