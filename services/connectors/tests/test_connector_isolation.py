@@ -96,6 +96,9 @@ def successful_tags(lever: FakeLever, opportunity_id: str) -> list[list[str]]:
     ]
 
 
+# A latency comparison on a shared 2-core machine: a neighbour's burst can spoil one run, so the
+# comparison gets up to two more tries; a real regression fails all three.
+@pytest.mark.flaky(reruns=2)
 async def test_lever_down_ten_minutes_does_not_delay_greenhouse(env: Env) -> None:
     lever, greenhouse, clock = env.lever, env.greenhouse, env.clock
     opportunity_id = lever.add_opportunity()

@@ -60,6 +60,9 @@ async def healthy_latencies(
     return [(r.at - sent[r.headers["webhook-id"]]) * 1000 for r in got if r.headers["webhook-id"] in sent]
 
 
+# A latency comparison on a shared 2-core machine: a neighbour's burst can spoil one run, so the
+# comparison gets up to two more tries; a real regression fails all three.
+@pytest.mark.flaky(reruns=2)
 async def test_slow_endpoint_does_not_delay_healthy_one(
     settings: WebhooksSettings, receiver: Receiver, redis: Redis
 ) -> None:
