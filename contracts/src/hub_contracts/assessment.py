@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -61,3 +62,14 @@ class AssessmentSnapshot(ContractModel):
     expired_at: UtcDateTime | None = None
     cancellation_reason: str | None = None
     results: AgenticReadinessResults | None = None
+
+    def status_since(self) -> datetime:
+        """When the assessment entered its current status (what an ATS shows as the status date)."""
+        by_status = {
+            AssessmentStatus.PENDING: self.created_at,
+            AssessmentStatus.IN_PROGRESS: self.started_at,
+            AssessmentStatus.COMPLETED: self.results.completed_at if self.results else self.completed_at,
+            AssessmentStatus.EXPIRED: self.expired_at,
+            AssessmentStatus.CANCELLED: self.cancelled_at,
+        }
+        return by_status[self.status] or self.updated_at

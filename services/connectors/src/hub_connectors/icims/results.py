@@ -12,7 +12,6 @@ A state without a configured node is not written.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,19 +20,6 @@ from hub_connectors.icims.settings import IcimsIntegrationSettings
 from hub_contracts.assessment import AssessmentSnapshot, AssessmentStatus
 
 GROUP = "assessmentresults"
-
-
-def _moment(snapshot: AssessmentSnapshot) -> datetime:
-    moments = {
-        AssessmentStatus.PENDING: snapshot.created_at,
-        AssessmentStatus.IN_PROGRESS: snapshot.started_at,
-        AssessmentStatus.COMPLETED: snapshot.results.completed_at
-        if snapshot.results
-        else snapshot.completed_at,
-        AssessmentStatus.EXPIRED: snapshot.expired_at,
-        AssessmentStatus.CANCELLED: snapshot.cancelled_at,
-    }
-    return moments[snapshot.status] or snapshot.updated_at
 
 
 def result_text(snapshot: AssessmentSnapshot) -> str:
@@ -74,7 +60,7 @@ def assessment_row(snapshot: AssessmentSnapshot, settings: IcimsIntegrationSetti
     row: dict[str, Any] = {
         "assessmentname": {"id": package.assessment_name.id},
         "assessmentstatus": {"id": status.id},
-        "assessmentdate": icims_datetime(_moment(snapshot)),
+        "assessmentdate": icims_datetime(snapshot.status_since()),
     }
     if snapshot.status is AssessmentStatus.COMPLETED and snapshot.results is not None:
         row["assessmentscore"] = snapshot.results.overall_score

@@ -32,19 +32,6 @@ def _local_date(moment: datetime, zone: str) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()
 
 
-def _moment_of(snapshot: AssessmentSnapshot) -> datetime:
-    by_status = {
-        AssessmentStatus.PENDING: snapshot.created_at,
-        AssessmentStatus.IN_PROGRESS: snapshot.started_at,
-        AssessmentStatus.COMPLETED: snapshot.results.completed_at
-        if snapshot.results
-        else snapshot.completed_at,
-        AssessmentStatus.EXPIRED: snapshot.expired_at,
-        AssessmentStatus.CANCELLED: snapshot.cancelled_at,
-    }
-    return by_status[snapshot.status] or snapshot.updated_at
-
-
 def overall_comment(snapshot: AssessmentSnapshot) -> str:
     if snapshot.status is AssessmentStatus.COMPLETED and snapshot.results is not None:
         r = snapshot.results
@@ -83,7 +70,7 @@ def assess_candidate_write(
     status = settings.overall_status.for_status(snapshot.status)
     if status is None:
         return None
-    day = _local_date(_moment_of(snapshot), settings.date_timezone)
+    day = _local_date(snapshot.status_since(), settings.date_timezone)
     test_entry = entry.test_entry(test) if entry else None
     completed = snapshot.status is AssessmentStatus.COMPLETED and snapshot.results is not None
     test_status = settings.test_status.for_status(snapshot.status)
