@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import Field
 
@@ -19,6 +19,13 @@ class EventBase(ContractModel):
     occurred_at: UtcDateTime
     caused_by: str | None = Field(default=None, description="command, activity or result id that caused it")
     snapshot: AssessmentSnapshot
+
+    @classmethod
+    def of(cls, snapshot: AssessmentSnapshot, *, event_id: str, caused_by: str | None = None) -> Self:
+        """The event of this type for a snapshot: ids, mode and version copied, occurred at `updated_at`."""
+        return cls(event_id=event_id, assessment_id=snapshot.id, account_id=snapshot.account_id,
+                   livemode=snapshot.livemode, version=snapshot.version, occurred_at=snapshot.updated_at,
+                   caused_by=caused_by, snapshot=snapshot)
 
 
 class AssessmentCreated(EventBase):

@@ -319,15 +319,7 @@ def snapshot(
 
 
 def created_event(snap: AssessmentSnapshot) -> AssessmentCreated:
-    return AssessmentCreated(
-        event_id=new_id("evt"),
-        assessment_id=snap.id,
-        account_id=snap.account_id,
-        livemode=snap.livemode,
-        version=snap.version,
-        occurred_at=snap.updated_at,
-        snapshot=snap,
-    )
+    return AssessmentCreated.of(snap, event_id=new_id("evt"))
 
 
 def completed_event(snap: AssessmentSnapshot) -> AssessmentCompleted:

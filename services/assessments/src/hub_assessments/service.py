@@ -177,16 +177,7 @@ class AssessmentService:
 
 def _outbox_entry(decision: Transition, msg_id: str, traceparent: str | None, now_ms: int) -> OutboxEntry:
     snapshot = decision.snapshot
-    event = decision.event_type(
-        event_id=fast_id("evt"),
-        assessment_id=snapshot.id,
-        account_id=snapshot.account_id,
-        livemode=snapshot.livemode,
-        version=snapshot.version,
-        occurred_at=snapshot.updated_at,
-        caused_by=msg_id,
-        snapshot=snapshot,
-    )
+    event = decision.event_type.of(snapshot, event_id=fast_id("evt"), caused_by=msg_id)
     ce_type: str = type(event).model_fields["type"].default
     headers = make_headers(
         id=event.event_id,

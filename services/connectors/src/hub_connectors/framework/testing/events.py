@@ -79,12 +79,4 @@ def snapshot(
 
 def event_for(snap: AssessmentSnapshot) -> EventBase:
     cls = EVENT_CLASSES[EVENT_TYPE_OF_STATUS[snap.status]]
-    return cls(
-        event_id=new_id("evt"),
-        assessment_id=snap.id,
-        account_id=snap.account_id,
-        livemode=snap.livemode,
-        version=snap.version,
-        occurred_at=snap.updated_at,
-        snapshot=snap,
-    )
+    return cls.of(snap, event_id=new_id("evt"))
