@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
 from aiokafka import AIOKafkaProducer
 
-from hub_assessments.app import create_app
-from hub_assessments.settings import AssessmentsSettings
 from hub_contracts.activity import CandidateActivity
 from hub_contracts.base import new_id, utcnow
 from hub_contracts.cloudevents import make_headers
 from hub_contracts.results import AgenticReadinessResults
 from hub_contracts.scoring import ScoringResultReported
 from hub_contracts.topics import CANDIDATE_ACTIVITY, SCORING_RESULTS
+from hub_devtools.runner import assessments_process
 
 
 @contextlib.asynccontextmanager
 async def running_assessments(kafka_bootstrap: str, redis_url: str, namespace: str) -> AsyncIterator[None]:
-    settings = AssessmentsSettings(
-        kafka_bootstrap_servers=kafka_bootstrap,
-        redis_url=redis_url,  # type: ignore[arg-type]
-        namespace=namespace,
-        log_format="json",
-    )
-    app = create_app(settings)
-    task = asyncio.create_task(app.run())
-    await asyncio.sleep(0)
-    try:
+    async with assessments_process(kafka_bootstrap, redis_url, namespace):
         yield
-    finally:
-        app.exit()
-        await asyncio.wait_for(task, 30)
 
 
 class InternalProducers:

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 import uvicorn
 from redis.asyncio import Redis
 
-from hub_assessments.app import create_app as create_assessments_app
-from hub_assessments.settings import AssessmentsSettings
 from hub_contracts.accounts import Plan
+from hub_devtools.runner import assessments_process
 from hub_gateway.accounts import AccountAdmin
 from hub_gateway.app import create_app
 from hub_gateway.settings import GatewaySettings
@@ -70,16 +69,10 @@ SEED_BODY = {
 
 @contextlib.asynccontextmanager
 async def running_assessments(settings: GatewaySettings) -> AsyncIterator[None]:
-    app = create_assessments_app(AssessmentsSettings(kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-                                         redis_url=settings.redis_url, namespace=settings.namespace))
-    task = asyncio.create_task(app.run())
-    await asyncio.sleep(0)
-    await _wait_until_consuming(settings)
-    try:
+    async with assessments_process(settings.kafka_bootstrap_servers, settings.redis_url.get_secret_value(),
+                                   settings.namespace):
+        await _wait_until_consuming(settings)
         yield
-    finally:
-        app.exit()
-        await asyncio.wait_for(task, 30)
 
 
 async def _wait_until_consuming(settings: GatewaySettings, timeout_s: float = 60) -> None:
