@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 
 import aiohttp
+import orjson
 from redis.asyncio import Redis
 
 from hub_contracts.accounts import Plan
@@ -34,6 +35,7 @@ from hub_gateway.accounts import AccountAdmin
 
 HERE = Path(__file__).resolve().parent
 SECRET = "bench-secret"  # noqa: S105 (a throwaway benchmark namespace)
+VEGETA_VERSION = "v12.13.0"
 BODY = (HERE / "post.lua").read_text().split("wrk.body = '")[1].rsplit("'", 1)[0]
 
 
@@ -71,6 +73,41 @@ async def fixed_rate(url: str, rate: float, seconds: int, key: str) -> list[floa
     return latencies
 
 
+def vegeta_binary() -> str | None:
+    """vegeta (a Go load generator with exact open-loop pacing), installed from the Go proxy if `go` is here."""
+    found = shutil.which("vegeta")
+    if found:
+        return found
+    gobin = Path.home() / ".cache" / "hub-bench" / "bin"
+    if (gobin / "vegeta").exists():
+        return str(gobin / "vegeta")
+    if shutil.which("go") is None:
+        return None
+    subprocess.run(["go", "install", f"github.com/tsenart/vegeta/v12@{VEGETA_VERSION}"], check=True,
+                   env={**os.environ, "GOBIN": str(gobin)})
+    return str(gobin / "vegeta")
+
+
+def vegeta_latencies(vegeta: str, url: str, rate: float, seconds: int, key: str, work: Path) -> dict[str, float]:
+    """Open loop at a fixed rate; p50/p99 in ms of every request (all must be 201)."""
+    (work / "body.json").write_text(BODY)
+    target = (f"POST {url}/v1/assessments\nAuthorization: Bearer {key}\nContent-Type: application/json\n"
+              f"@{work / 'body.json'}\n")
+    attack = subprocess.run([vegeta, "attack", f"-rate={int(rate)}/s", f"-duration={seconds}s", "-max-workers=256"],
+                            input=target.encode(), capture_output=True, check=True).stdout
+    report = orjson.loads(subprocess.run([vegeta, "report", "-type=json"], input=attack, capture_output=True,
+                                         check=True).stdout)
+    if report["status_codes"] != {"201": report["requests"]}:
+        raise RuntimeError(f"vegeta: not all 201: {report['status_codes']} {report.get('errors')}")
+    return {"p50": report["latencies"]["50th"] / 1e6, "p99": report["latencies"]["99th"] / 1e6,
+            "requests": report["requests"]}
+
+
+def py_spy(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(["uvx", "py-spy", "record", "-p", str(pid), "-d", str(seconds), "-r", "200",
+                             "-f", "speedscope", "-o", str(out)], stdout=subprocess.DEVNULL)
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 10) - 1]
 
@@ -79,6 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--profile", type=Path, help="py-spy the gateway during its wrk run (speedscope file)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
@@ -123,9 +161,14 @@ def main() -> None:
         wrk(gw_url, 3, args.connections, key)  # warm-up (JIT of nothing, but connections, caches)
         wrk(bare_url, 3, args.connections, key)
         bare_rps = wrk(bare_url, args.seconds, args.connections, key)
+        spy = py_spy(group.processes["gateway"].proc.pid, args.seconds, args.profile) if args.profile else None
         gw_rps = wrk(gw_url, args.seconds, args.connections, key)
+        if spy is not None:
+            spy.wait()
         half = gw_rps / 2
+        vegeta = vegeta_binary()
         latencies = asyncio.run(fixed_rate(gw_url, half, args.seconds, key))
+        exact = vegeta_latencies(vegeta, gw_url, half, args.seconds, key, work) if vegeta else None
         print("| measure | value |")
         print("| --- | --- |")
         print(f"| bare FastAPI endpoint, req/s (wrk, {args.connections} connections) | {bare_rps:,.0f} |")
@@ -134,6 +177,9 @@ def main() -> None:
         print(f"| latency at {half:,.0f} req/s (half load), p50 ms | {pct(latencies, 50):.1f} |")
         print(f"| p99 ms (target ≤ 25) | {pct(latencies, 99):.1f} |")
         print(f"| requests in the latency run | {len(latencies):,} |")
+        if exact is not None:
+            print(f"| vegeta (Go, exact pacing) at {half:,.0f} req/s, p50 ms | {exact['p50']:.1f} |")
+            print(f"| vegeta p99 ms (target ≤ 25) | {exact['p99']:.1f} |")
     finally:
         bare.terminate()
         group.stop_all()

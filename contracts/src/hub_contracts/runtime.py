@@ -5,8 +5,10 @@ Pure configuration: no connection is made here. Each service extends `ServiceSet
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import structlog
@@ -61,3 +63,24 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     structlog.contextvars.bind_contextvars(service=service)
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+async def stop_tasks(tasks: Sequence[asyncio.Task[Any]], *, grace_s: float = 0.0, cancel_wait_s: float = 5.0,
+                     what: str = "background tasks") -> None:
+    """Stops tasks without ever hanging a shutdown: waits `grace_s` for them to end on their own (after
+    the caller asked them to), cancels the rest, waits `cancel_wait_s` more, then leaves any that still
+    run (a cancellation lost inside a client library must not block the process's exit) with a warning."""
+    pending = {t for t in tasks if not t.done()}
+    if pending and grace_s > 0:
+        _, pending = await asyncio.wait(pending, timeout=grace_s)
+    for task in pending:
+        task.cancel()
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=cancel_wait_s)
+    if pending:
+        structlog.get_logger(__name__).warning("shutdown.tasks_abandoned", what=what,
+                                               tasks=sorted(t.get_name() for t in pending))
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            structlog.get_logger(__name__).warning("shutdown.task_failed", what=what, task=task.get_name(),
+                                                   error=repr(task.exception()))

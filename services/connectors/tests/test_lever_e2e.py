@@ -160,13 +160,16 @@ async def test_stage_change_to_completion_note_with_one_refresh_on_401(env: Env)
     await tags_are(env, opportunity_id, TAG["sent"])
     await push_done(env, opportunity_id, 1)
 
-    refreshes = len(fake.calls_to("token"))
+    refreshes, calls_before = len(fake.calls_to("token")), len(fake.calls)
     fake.expire_access_tokens()  # the hour is up early (revoked): the next call gets a 401
     await env.producers.started(link.assessment_id)
     await tags_are(env, opportunity_id, TAG["in_progress"])
     assert len(fake.calls_to("token")) == refreshes + 1
     assert fake.calls_to("token")[-1].form["grant_type"] == "refresh_token"  # type: ignore[index]
-    assert len(fake.calls_to("add_tags", answered=401)) == 1
+    # the first call(s) after the expiry got the 401 (a redelivered event may race the new one); a
+    # single refresh served them all
+    unauthorized = [c.route for c in fake.calls[calls_before:] if c.answered == 401]
+    assert unauthorized and set(unauthorized) <= {"get_opportunity", "add_tags", "remove_tags"}
 
     results = sample_results(63)
     await env.producers.scored(link.assessment_id, results)

@@ -28,7 +28,7 @@ from hub_assessments.service import AssessmentService
 from hub_assessments.settings import AssessmentsSettings
 from hub_assessments.store import AssessmentStore, OutboxEntry
 from hub_contracts.codec import ACTIVITY_ADAPTER, COMMAND_ADAPTER, SCORING_ADAPTER
-from hub_contracts.runtime import configure_logging
+from hub_contracts.runtime import configure_logging, stop_tasks
 from hub_contracts.topics import (
     ASSESSMENT_COMMANDS,
     ASSESSMENT_EVENTS,
@@ -178,9 +178,7 @@ def create_app(settings: AssessmentsSettings | None = None) -> FastStream:
     @app.on_shutdown
     async def stop_background() -> None:
         tasks: list[asyncio.Task[None]] = state.get("tasks", [])
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(tasks, what="assessments background")
 
     return app
 

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from hub_gateway.auth import Authenticator, Principal
 from hub_gateway.idempotency import IdempotencyStore
+from hub_gateway.lean_route import LeanRoute
 from hub_gateway.outcomes import OutcomeWaiter
 from hub_gateway.problems import FieldError, ProblemError
 from hub_gateway.publisher import CommandPublisher
@@ -40,7 +41,15 @@ async def caller(request: Request,
     """Authenticates the Bearer key, then counts the request against the account's limit."""
     _refuse_unknown_query_parameters(request)
     principal = await parts.authenticator.authenticate(request.headers.get("authorization"))
-    decision = await parts.rate_limiter.hit(principal.account_id, principal.account.rate_limit_per_minute)
+    await count_request(request, parts, principal)
+    return principal
+
+
+async def count_request(request: Request, parts: Components, principal: Principal, *,
+                        then_set: tuple[str, bytes, int] | None = None) -> None:
+    """Counts the request against the account's limit (429 past it); `then_set` is written only if allowed."""
+    decision = await parts.rate_limiter.hit(principal.account_id, principal.account.rate_limit_per_minute,
+                                            then_set=then_set)
     headers = decision.headers()
     request.state.rate_limit_headers = headers
     if not decision.allowed:
@@ -48,7 +57,13 @@ async def caller(request: Request,
                            f"Rate limit of {decision.limit} requests per minute exceeded. "
                            f"Retry after {decision.reset_s} s.",
                            headers={**headers, "Retry-After": str(decision.reset_s)})
-    return principal
+
+
+async def lean_caller(request: Request) -> tuple[Principal, Components]:
+    """`caller` for a `LeanRoute` (which takes no parameters): authenticated, not yet counted."""
+    parts: Components = request.app.state.components
+    _refuse_unknown_query_parameters(request)
+    return await parts.authenticator.authenticate(request.headers.get("authorization")), parts
 
 
 Caller = Annotated[Principal, Depends(caller)]
@@ -58,9 +73,9 @@ Parts = Annotated[Components, Depends(components)]
 def _refuse_unknown_query_parameters(request: Request) -> None:
     """Unknown query parameters are an error, like unknown body fields (a typo must not widen a list)."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not route.include_in_schema:
+    if not isinstance(route, APIRoute) or not route.include_in_schema or not request.query_params:
         return  # forwarded routes: the owning service validates its own parameters
-    known = _query_names(route.dependant)
+    known = set() if isinstance(route, LeanRoute) else _query_names(route.dependant)
     unknown = sorted({name for name in request.query_params if name not in known})
     if unknown:
         raise ProblemError(400, "invalid_request", f"Unknown query parameter(s): {', '.join(unknown)}",

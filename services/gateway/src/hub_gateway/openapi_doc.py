@@ -8,7 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 
+from hub_gateway.lean_route import DOCUMENTED_BODIES
 from hub_gateway.problems import Problem
 
 PUBLIC_DOCUMENT = Path(__file__).with_name("public_openapi.json")
@@ -31,8 +33,13 @@ def customise_openapi(app: FastAPI) -> None:
         schema = get_openapi(title=app.title, version=app.version, description=app.description,
                              routes=app.routes, servers=app.servers)
         components = schema.setdefault("components", {})
-        components.setdefault("schemas", {})["Problem"] = Problem.model_json_schema(
-            ref_template="#/components/schemas/{model}")
+        schemas = components.setdefault("schemas", {})
+        models: list[type[BaseModel]] = [Problem, *DOCUMENTED_BODIES.values()]
+        for model in models:
+            model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(model_schema.pop("$defs", {}))
+            schemas[model.__name__] = model_schema
+        components["schemas"] = dict(sorted(schemas.items()))
         components["securitySchemes"] = {
             "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "lt_sk_live_… / lt_sk_test_…"}
         }

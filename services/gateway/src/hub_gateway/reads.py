@@ -66,8 +66,13 @@ class AssessmentReader:
         self.pending_prefix = f"{namespace}gw:pending:"
         self.pending_ttl_s = pending_ttl_s
 
+    def pending_record(self, snapshot: AssessmentSnapshot) -> tuple[str, bytes, int]:
+        """(key, value, ttl in s) of the just-created record, for a caller that writes it itself."""
+        return self.pending_prefix + snapshot.id, snapshot.model_dump_json().encode(), self.pending_ttl_s
+
     async def remember_pending(self, snapshot: AssessmentSnapshot) -> None:
-        await self.redis.set(self.pending_prefix + snapshot.id, snapshot.model_dump_json(), ex=self.pending_ttl_s)
+        key, value, ttl_s = self.pending_record(snapshot)
+        await self.redis.set(key, value, ex=ttl_s)
 
     async def forget_pending(self, assessment_id: str) -> None:
         await self.redis.delete(self.pending_prefix + assessment_id)

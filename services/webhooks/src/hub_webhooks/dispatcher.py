@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 
+from hub_contracts.runtime import stop_tasks
 from hub_webhooks.clock import Clock
 from hub_webhooks.endpoints import EndpointStore
 from hub_webhooks.finisher import Finisher
@@ -70,11 +71,9 @@ class Dispatcher:
         self._tasks = [*claimers, loop.create_task(self._reap_loop())]
 
     async def stop(self) -> None:
-        for task in [*self._tasks, *self._in_flight]:
-            task.cancel()
-        for task in [*self._tasks, *self._in_flight]:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        """Cancels the claim loops and the attempts in flight (their leases expire and the reaper puts
+        them back, so an interrupted attempt is retried)."""
+        await stop_tasks([*self._tasks, *self._in_flight], what="webhook dispatch")
 
     async def _claim_loop(self) -> None:
         while True:

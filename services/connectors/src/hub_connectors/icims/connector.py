@@ -49,6 +49,7 @@ from hub_contracts.assessment import AssessmentStatus
 from hub_contracts.base import utcnow
 from hub_contracts.events import EventBase
 from hub_contracts.ids import challenge_token, new_assessment_id
+from hub_contracts.runtime import stop_tasks
 
 log = structlog.get_logger(__name__)
 
@@ -283,13 +284,12 @@ class IcimsConnector(ConnectorBase[IcimsVendorSettings]):
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(self.intake.run(self._process, self._failed))
+        task = asyncio.create_task(self.intake.run(self._process, self._failed), name="icims-intake")
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            self.intake.stop()
+            await stop_tasks([task], grace_s=self.vendor.intake_block_ms / 1000 + 2.0, what="icims intake")
 
     async def _process(self, entry: IntakeEntry) -> None:
         loaded = await self._loaded(entry.integration_id)

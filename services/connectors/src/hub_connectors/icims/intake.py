@@ -68,6 +68,11 @@ class IntakeQueue:
         self.claim_idle_ms = int(claim_idle_s * 1000)
         self.max_attempts = max_attempts
         self.retry_delay_s = retry_delay_s
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Asks `run` to return after the entry it is working on (within about `block_ms`)."""
+        self._stopping.set()
 
     async def ensure_group(self) -> None:
         with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists
@@ -172,9 +177,10 @@ class IntakeQueue:
         return len(entries)
 
     async def run(self, process: Process, on_failure: OnFailure) -> None:
-        """Work until cancelled; no error ends the loop (an unacknowledged entry stays pending)."""
+        """Work until stopped or cancelled; no error ends the loop (an unacknowledged entry stays pending)."""
         group_ready = False
-        while True:
+        self._stopping.clear()
+        while not self._stopping.is_set():
             try:
                 if not group_ready:
                     await self.ensure_group()

@@ -7,19 +7,21 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from hub_contracts.assessment import AssessmentSnapshot, AssessmentStatus, Candidate
-from hub_contracts.base import new_id, utcnow
+from hub_contracts.base import isoformat_z, new_id, utcnow
 from hub_contracts.commands import CancelAssessment, CommandBase, CreateAssessment, ExtendAssessment, SimulateAssessment
 from hub_contracts.ids import challenge_token, is_assessment_id, new_assessment_id
 from hub_contracts.results import AgenticReadinessResults, Integrity, band_for
 from hub_contracts.scenarios import SCENARIOS
 from hub_contracts.views import AssessmentCreatedResponse, AssessmentView, assessment_view
 from hub_gateway.auth import Principal
-from hub_gateway.dependencies import Caller, Components, Parts
+from hub_gateway.dependencies import Caller, Components, Parts, count_request, lean_caller
 from hub_gateway.idempotent_post import idempotent, json_response
+from hub_gateway.lean_route import LeanRoute, json_request_body, read_json_body
 from hub_gateway.problems import FieldError, ProblemError, problem_responses
 from hub_gateway.reads import ListFilter, encode_cursor
 from hub_gateway.requests import (
@@ -69,22 +71,42 @@ def _traceparent(request: Request) -> str | None:
     return request.headers.get("traceparent")
 
 
-@router.post("", status_code=201, response_model=AssessmentCreatedResponse,
-             responses=problem_responses(400, 401, 403, 409, 413, 415, 429, 500, 503))
-async def create_assessment(body: CreateAssessmentRequest, request: Request, principal: Caller,
-                            parts: Parts) -> Response:
+async def create_assessment(request: Request) -> Response:
     """Create an assessment session for a candidate; returns the URL to send them.
 
     Answered only after the command is durably stored in Kafka. Send an `Idempotency-Key` header
     to retry safely: the same key and body within 24 h replays the first response."""
-    async def run() -> Response:
-        return await _create(body, request, principal, parts)
+    principal, parts = await lean_caller(request)
+    if "idempotency-key" in request.headers:
+        await count_request(request, parts, principal)
+        body = await read_json_body(request, CreateAssessmentRequest)
 
-    return await idempotent(request, principal, parts, run)
+        async def run() -> Response:
+            command, provisional = _prepare(body, principal, parts)
+            return await _commit(command, provisional, request, parts, pending_written=False)
+
+        return await idempotent(request, principal, parts, run)
+    try:
+        command, provisional = _prepare(await read_json_body(request, CreateAssessmentRequest), principal, parts)
+    except (ProblemError, RequestValidationError):
+        await count_request(request, parts, principal)  # a bad request counts too, and 429 comes first
+        raise
+    # One Redis round trip: the request is counted and, if allowed, its pending record written.
+    await count_request(request, parts, principal, then_set=parts.reader.pending_record(provisional))
+    return await _commit(command, provisional, request, parts, pending_written=True)
 
 
-async def _create(body: CreateAssessmentRequest, request: Request, principal: Principal,
-                  parts: Components) -> Response:
+router.add_api_route(
+    "", create_assessment, methods=["POST"], route_class_override=LeanRoute, status_code=201,
+    response_model=AssessmentCreatedResponse, openapi_extra=json_request_body(CreateAssessmentRequest),
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 429, 500, 503),
+)
+
+
+def _prepare(body: CreateAssessmentRequest, principal: Principal,
+             parts: Components) -> tuple[CreateAssessment, AssessmentSnapshot]:
+    """The command and the provisional snapshot of a validated body (400 for an unknown scenario or a
+    callback URL we will not call)."""
     settings = parts.settings
     if body.scenario_id not in SCENARIOS:
         raise ProblemError(400, "unknown_scenario", f"Unknown scenario_id {body.scenario_id!r}. "
@@ -115,20 +137,31 @@ async def _create(body: CreateAssessmentRequest, request: Request, principal: Pr
         source="api", created_at=now, updated_at=now, expires_at=command.expires_at, started_at=None,
         completed_at=None, cancelled_at=None, expired_at=None, cancellation_reason=None, results=None,
     )
-    # Both before the 201, concurrently: the pending record (read your writes) and the durable command.
-    results = await asyncio.gather(parts.reader.remember_pending(provisional),
-                                   parts.publisher.publish(command, _traceparent(request)), return_exceptions=True)
-    failures = [r for r in results if isinstance(r, BaseException)]
-    if failures:
-        await parts.reader.forget_pending(assessment_id)
-        if isinstance(results[1], ProblemError):
-            raise results[1]
-        raise failures[0]
-    view = assessment_view(provisional)
-    created = AssessmentCreatedResponse(id=view.id, candidate_url=view.candidate_url,
-                                        expires_at=view.expires_at, created_at=view.created_at)
+    return command, provisional
+
+
+async def _commit(command: CreateAssessment, provisional: AssessmentSnapshot, request: Request,
+                  parts: Components, *, pending_written: bool) -> Response:
+    """The durable command (and the pending record, unless written already), then the 201. If either
+    fails, the pending record is removed and the caller gets the publisher's 503 (or the error)."""
+    publish = parts.publisher.publish(command, _traceparent(request))
+    if pending_written:
+        try:
+            await publish
+        except BaseException:
+            await parts.reader.forget_pending(command.assessment_id)
+            raise
+    else:
+        pending, published = await asyncio.gather(parts.reader.remember_pending(provisional), publish,
+                                                  return_exceptions=True)
+        if isinstance(pending, BaseException) or isinstance(published, BaseException):
+            await parts.reader.forget_pending(command.assessment_id)
+            raise published if isinstance(published, BaseException) else pending  # type: ignore[misc]
+    created = AssessmentCreatedResponse.model_construct(
+        id=command.assessment_id, status="pending", candidate_url=command.candidate_url,
+        expires_at=isoformat_z(command.expires_at), created_at=isoformat_z(command.created_at))
     response = json_response(created.to_json(), 201)
-    response.headers["location"] = f"/v1/assessments/{assessment_id}"
+    response.headers["location"] = f"/v1/assessments/{command.assessment_id}"
     return response
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -91,8 +91,26 @@ async def running_connectors(
         yield RunningConnectors(app=app, base_url=base_url, settings=settings)
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, 30)
+        done, _ = await asyncio.wait([task], timeout=30)
         sock.close()
+        if not done:
+            stuck = describe_tasks(t for t in asyncio.all_tasks() if t is not asyncio.current_task())
+            task.cancel()
+            raise TimeoutError(f"the connectors app did not stop within 30 s; its tasks:\n{stuck}")
+
+
+def describe_tasks(tasks: Iterable[asyncio.Task[Any]]) -> str:
+    """Each task with its whole await chain (a task's own stack shows only the outermost frame)."""
+    lines: list[str] = []
+    for task in tasks:
+        lines.append(f"{task.get_name()} ({'cancelling' if task.cancelling() else 'pending'}):")
+        awaited: Any = task.get_coro()
+        while awaited is not None:
+            frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+            if frame is not None:
+                lines.append(f"    {frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return "\n".join(lines)
 
 
 async def seed_account(
