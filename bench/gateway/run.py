@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -103,9 +104,22 @@ def vegeta_latencies(vegeta: str, url: str, rate: float, seconds: int, key: str,
             "requests": report["requests"]}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request_us(pid: int, run: Callable[[], dict[str, float]]) -> tuple[dict[str, float], float]:
+    """Runs a fixed-rate load and returns its report and the server's CPU microseconds per request."""
+    before = cpu_seconds(pid)
+    report = run()
+    return report, (cpu_seconds(pid) - before) * 1e6 / report["requests"]
+
+
 def py_spy(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(["uvx", "py-spy", "record", "-p", str(pid), "-d", str(seconds), "-r", "200",
-                             "-f", "speedscope", "-o", str(out)], stdout=subprocess.DEVNULL)
+                             "-f", "raw" if out.suffix == ".txt" else "speedscope", "-o", str(out)], stdout=subprocess.DEVNULL)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -116,7 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--profile", type=Path, help="py-spy the gateway during its wrk run (speedscope file)")
+    parser.add_argument("--profile", type=Path, help="py-spy the gateway during its wrk run (speedscope file; collapsed stacks if it ends in .txt)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
@@ -168,7 +182,12 @@ def main() -> None:
         half = gw_rps / 2
         vegeta = vegeta_binary()
         latencies = asyncio.run(fixed_rate(gw_url, half, args.seconds, key))
-        exact = vegeta_latencies(vegeta, gw_url, half, args.seconds, key, work) if vegeta else None
+        exact = cpu_gw = cpu_bare = None
+        if vegeta:
+            exact, cpu_gw = cpu_per_request_us(group.processes["gateway"].proc.pid,
+                                               lambda: vegeta_latencies(vegeta, gw_url, half, args.seconds, key, work))
+            _, cpu_bare = cpu_per_request_us(bare.pid,
+                                             lambda: vegeta_latencies(vegeta, bare_url, half, args.seconds, key, work))
         print("| measure | value |")
         print("| --- | --- |")
         print(f"| bare FastAPI endpoint, req/s (wrk, {args.connections} connections) | {bare_rps:,.0f} |")
@@ -180,6 +199,8 @@ def main() -> None:
         if exact is not None:
             print(f"| vegeta (Go, exact pacing) at {half:,.0f} req/s, p50 ms | {exact['p50']:.1f} |")
             print(f"| vegeta p99 ms (target ≤ 25) | {exact['p99']:.1f} |")
+            print(f"| server CPU per request at {half:,.0f} req/s: bare, µs | {cpu_bare:,.0f} |")
+            print(f"| server CPU per request: gateway, µs (bare / gateway = {cpu_bare / cpu_gw:.2f}) | {cpu_gw:,.0f} |")
     finally:
         bare.terminate()
         group.stop_all()
