@@ -42,13 +42,15 @@ class ServiceSettings(BaseSettings):
         }
 
 
-def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
-    """structlog with JSON lines (console renderer for humans); stdlib logs go the same way."""
+def configure_logging(service: str, level: str = "INFO", fmt: str = "json", context: Sequence[Any] = ()) -> None:
+    """structlog with JSON lines (console renderer for humans); stdlib logs go the same way.
+    `context`: extra processors that add per-request fields (cheaper than binding contextvars per request)."""
     renderer: Any = (
         structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        *context,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),

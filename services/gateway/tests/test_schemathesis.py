@@ -20,7 +20,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from redis.asyncio import Redis
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from hub_devtools.brokers import free_port
 from hub_devtools.provision import create_topics, delete_namespace_topics
@@ -80,8 +80,13 @@ def test_no_server_errors_and_responses_match_the_schema(case: schemathesis.Case
     # scenario_id must name a catalogue scenario, callback_url must not resolve to a private address, a cursor
     # must come from a previous page. Those answers are 400s with a field error, which the other checks still
     # validate against the documented problem schema.
+    # Also excluded: "schema-violating request accepted". Its false alarms are structural: a negative case that
+    # drops the Authorization header gets it back from the fixture's headers, and an array in a query string is
+    # indistinguishable from a repeated scalar (seen: `metadata_key` "became array", answered 200). Invalid input
+    # is still sent and must still get no 5xx and a documented response; the rejection of each invalid field is
+    # asserted one by one in test_public_api.py.
     if "x-request-id" not in response.headers:
         # Answered by the HTTP server itself (uvicorn refusing a malformed request, e.g. a negative
         # Content-Length) before the app runs: no 5xx is all we can ask of it.
         return
-    case.validate_response(response, excluded_checks=[positive_data_acceptance])
+    case.validate_response(response, excluded_checks=[positive_data_acceptance, negative_data_rejection])

@@ -15,8 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hub_contracts.runtime import configure_logging
 from hub_gateway.auth import Authenticator
 from hub_gateway.dependencies import Components
+from hub_gateway.hot_routes import HotRoutesMiddleware
 from hub_gateway.idempotency import IdempotencyStore
-from hub_gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from hub_gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware, add_request_id
 from hub_gateway.openapi_doc import customise_openapi
 from hub_gateway.outcomes import OutcomeWaiter
 from hub_gateway.problems import (
@@ -44,7 +45,7 @@ Errors are RFC 9457 problem details with a stable `code` and the `request_id` of
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
-    configure_logging("gateway", settings.log_level, settings.log_format)
+    configure_logging("gateway", settings.log_level, settings.log_format, context=[add_request_id])
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,6 +84,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_or_body_problem)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)
+    # Innermost first: the hot route needs the body limit's verdict; every response gets a request id.
+    app.add_middleware(HotRoutesMiddleware, routes={("POST", "/v1/assessments"): assessments.create_assessment},
+                       on_invalid=_validation_or_body_problem)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
 

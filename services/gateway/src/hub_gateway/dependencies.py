@@ -11,7 +11,6 @@ from fastapi.routing import APIRoute
 
 from hub_gateway.auth import Authenticator, Principal
 from hub_gateway.idempotency import IdempotencyStore
-from hub_gateway.lean_route import LeanRoute
 from hub_gateway.outcomes import OutcomeWaiter
 from hub_gateway.problems import FieldError, ProblemError
 from hub_gateway.publisher import CommandPublisher
@@ -50,9 +49,9 @@ async def count_request(request: Request, parts: Components, principal: Principa
     """Counts the request against the account's limit (429 past it); `then_set` is written only if allowed."""
     decision = await parts.rate_limiter.hit(principal.account_id, principal.account.rate_limit_per_minute,
                                             then_set=then_set)
-    headers = decision.headers()
-    request.state.rate_limit_headers = headers
+    request.state.rate_limit_headers = decision.raw_headers()
     if not decision.allowed:
+        headers = decision.headers()
         raise ProblemError(429, "rate_limited",
                            f"Rate limit of {decision.limit} requests per minute exceeded. "
                            f"Retry after {decision.reset_s} s.",
@@ -62,7 +61,8 @@ async def count_request(request: Request, parts: Components, principal: Principa
 async def lean_caller(request: Request) -> tuple[Principal, Components]:
     """`caller` for a `LeanRoute` (which takes no parameters): authenticated, not yet counted."""
     parts: Components = request.app.state.components
-    _refuse_unknown_query_parameters(request)
+    if request.scope.get("query_string"):
+        _refuse_query_parameters(sorted(set(request.query_params)))
     return await parts.authenticator.authenticate(request.headers.get("authorization")), parts
 
 
@@ -75,8 +75,11 @@ def _refuse_unknown_query_parameters(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not route.include_in_schema or not request.query_params:
         return  # forwarded routes: the owning service validates its own parameters
-    known = set() if isinstance(route, LeanRoute) else _query_names(route.dependant)
-    unknown = sorted({name for name in request.query_params if name not in known})
+    known = _query_names(route.dependant)
+    _refuse_query_parameters(sorted({name for name in request.query_params if name not in known}))
+
+
+def _refuse_query_parameters(unknown: list[str]) -> None:
     if unknown:
         raise ProblemError(400, "invalid_request", f"Unknown query parameter(s): {', '.join(unknown)}",
                            errors=[FieldError(field=name or "(empty)", message="unknown parameter")

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-import secrets
+import random
+from collections.abc import MutableMapping
+from contextvars import ContextVar
+from typing import Any
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CURRENT_REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def new_request_id() -> str:
+    """`req_` + 16 hex digits. A request id only has to be unique, not secret: 64 bits from the
+    process's PRNG (reseeded from the OS after a fork), not a CSPRNG syscall per request."""
+    return f"req_{random.getrandbits(64):016x}"
+
+
+def add_request_id(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: the current request's id on every log line written while serving it."""
+    request_id = CURRENT_REQUEST_ID.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    return event
 
 
 class RequestIdMiddleware:
@@ -19,28 +37,23 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = f"req_{secrets.token_hex(8)}"
-        scope.setdefault("state", {})["request_id"] = request_id
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        request_id = new_request_id()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        # Each request runs in its own task (its own context copy), so this never leaks to another request.
+        CURRENT_REQUEST_ID.set(request_id)
+        encoded_id = request_id.encode()
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
-                headers.append((b"x-request-id", request_id.encode()))
-                present = {name.lower() for name, _ in headers}
-                for name, value in scope["state"].get("rate_limit_headers", {}).items():
-                    if name.lower().encode() not in present:
-                        headers.append((name.lower().encode(), value.encode()))
+                headers.append((b"x-request-id", encoded_id))
+                rate_limit_headers = state.get("rate_limit_headers")  # [(name, value)], lower-case names
+                if rate_limit_headers and not any(name.lower() == b"ratelimit" for name, _ in headers):
+                    headers.extend(rate_limit_headers)  # a 429 carries them already
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            structlog.contextvars.unbind_contextvars("request_id")
-
-
-class BodyTooLarge(Exception):
-    pass
+        await self.app(scope, receive, send_with_id)
 
 
 class BodyLimitMiddleware:

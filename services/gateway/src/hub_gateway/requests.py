@@ -6,10 +6,11 @@ import ipaddress
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from hub_contracts.assessment import Metadata
 from hub_contracts.results import AgenticReadinessResults, DimensionScore
+from hub_gateway.emails import EmailAddress
 
 CandidateName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -19,7 +20,7 @@ class StrictBody(BaseModel):
 
 
 class CreateAssessmentRequest(StrictBody):
-    candidate_email: EmailStr = Field(examples=["jane.doe@lawfirm.com"])
+    candidate_email: EmailAddress = Field(examples=["jane.doe@lawfirm.com"])
     candidate_name: CandidateName = Field(examples=["Jane Doe"])
     scenario_id: str = Field(min_length=1, max_length=100, examples=["ma-due-diligence-v2"])
     callback_url: str | None = Field(default=None, max_length=2048,
@@ -65,6 +66,7 @@ class CallbackUrlError(ValueError):
     pass
 
 
+_IPV4_FORM_CHARS = frozenset("0123456789abcdefABCDEFxX.")
 _BLOCKED_HOSTNAMES = {"localhost", "localhost.localdomain", "metadata.google.internal"}
 
 
@@ -96,6 +98,8 @@ def check_callback_url(url: str, allow_http_loopback: bool) -> str:
 def _numeric_host(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """Parse every numeric form a resolver would accept: dotted, decimal, octal, hex, short."""
     candidate = host.strip("[]")
+    if ":" not in candidate and not _IPV4_FORM_CHARS.issuperset(candidate):
+        return None  # a name (most hosts): no IPv4 form (dotted, decimal, octal, hex) has other characters
     try:
         address = ipaddress.ip_address(candidate)
     except ValueError:
