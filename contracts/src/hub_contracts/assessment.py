@@ -6,9 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from hub_contracts.base import ContractModel, UtcDateTime
+from hub_contracts.emails import EmailAddress
 from hub_contracts.ids import ASSESSMENT_ID_PATTERN
 from hub_contracts.results import AgenticReadinessResults
 
@@ -35,7 +36,7 @@ AccountId = Annotated[str, StringConstraints(pattern=r"^acct_[0-9A-Za-z]{8,32}$"
 
 
 class Candidate(ContractModel):
-    email: EmailStr
+    email: EmailAddress
     name: str = Field(min_length=1, max_length=200)
 
 

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from hub_contracts.assessment import Metadata
+from hub_contracts.emails import EmailAddress
 from hub_contracts.results import AgenticReadinessResults, DimensionScore
-from hub_gateway.emails import EmailAddress
 
 CandidateName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 

@@ -7,7 +7,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, EmailStr, ValidationError
 
-from hub_gateway.emails import EmailAddress
+from hub_contracts.emails import EmailAddress
 
 
 class Fast(BaseModel):
@@ -56,5 +56,5 @@ def test_plain_addresses_take_the_fast_path(value: str, monkeypatch: pytest.Monk
     def slow(_: str) -> tuple[str, str]:
         raise AssertionError("slow path used")
 
-    monkeypatch.setattr("hub_gateway.emails.validate_email", slow)
+    monkeypatch.setattr("hub_contracts.emails.validate_email", slow)
     assert Fast(email=value).email == value
