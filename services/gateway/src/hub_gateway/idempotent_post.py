@@ -23,7 +23,7 @@ async def idempotent(request: Request, principal: Principal, parts: Components,
     if not 1 <= len(key) <= 255:
         raise ProblemError(400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 characters.")
     body = await request.body()
-    print_ = fingerprint(request.method, request.url.path, body)
+    print_ = fingerprint(request.method, request.url.path + "?" + request.url.query, body)
     store = parts.idempotency
     claim = await store.claim(principal.account_id, principal.livemode, key, print_)
     if claim.conflict:

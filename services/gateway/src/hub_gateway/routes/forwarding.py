@@ -3,6 +3,10 @@
 `/v1/webhook-endpoints…` and `/v1/webhook-deliveries…` belong to the webhooks service,
 `/v1/integrations…` to the connectors service. The gateway authenticates the caller and passes
 the account and mode in headers; the owner validates, stores and answers (problem+json on error).
+
+POSTs honour `Idempotency-Key` like the gateway's own POSTs (`idempotent`): any completed answer of
+the owner below 500, 4xx included, is stored and replayed; a 5xx of the owner and the 503 of an
+unreachable owner are not stored, so a retry with the same key reaches the owner again.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from hub_gateway.dependencies import Caller, Parts
+from hub_gateway.idempotent_post import idempotent
 from hub_gateway.problems import ProblemError, problem_responses, request_id_of
 
 router = APIRouter(tags=["management"])
@@ -23,6 +28,15 @@ METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 
 
 async def _forward(request: Request, principal: Caller, parts: Parts, base_url: str, path: str) -> Response:
+    async def send() -> Response:
+        return await _send(request, principal, parts, base_url, path)
+
+    if request.method == "POST":
+        return await idempotent(request, principal, parts, send)
+    return await send()
+
+
+async def _send(request: Request, principal: Caller, parts: Parts, base_url: str, path: str) -> Response:
     session: aiohttp.ClientSession = request.app.state.forward_session
     body = await request.body()
     headers = {
