@@ -7,7 +7,12 @@ from collections.abc import MutableMapping
 from contextvars import ContextVar
 from typing import Any
 
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hub_gateway.problems import internal_error_response
+
+log = structlog.get_logger(__name__)
 
 CURRENT_REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -43,9 +48,12 @@ class RequestIdMiddleware:
         # Each request runs in its own task (its own context copy), so this never leaks to another request.
         CURRENT_REQUEST_ID.set(request_id)
         encoded_id = request_id.encode()
+        started = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = message.setdefault("headers", [])
                 headers.append((b"x-request-id", encoded_id))
                 rate_limit_headers = state.get("rate_limit_headers")  # [(name, value)], lower-case names
@@ -53,7 +61,15 @@ class RequestIdMiddleware:
                     headers.extend(rate_limit_headers)  # a 429 carries them already
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answered here rather than by Starlette's outermost error middleware, so that a 500 carries
+            # X-Request-Id like every other response. Nothing about the error reaches the caller.
+            log.exception("request.unhandled", path=scope.get("path"))
+            if started:
+                raise
+            await internal_error_response(request_id)(scope, receive, send_with_id)
 
 
 class BodyLimitMiddleware:

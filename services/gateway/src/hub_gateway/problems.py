@@ -121,12 +121,22 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+INTERNAL_ERROR_DETAIL = "Something went wrong on our side. Retry with backoff."
+
+
+def internal_error_response(request_id: str) -> JSONResponse:
+    """The 500 of an unexpected error: a problem body that shows nothing of the error itself."""
+    body = Problem(type=ERROR_DOCS + "internal_error", title=TITLES.get(500, "Error"), status=500,
+                   detail=INTERNAL_ERROR_DETAIL, code="internal_error", request_id=request_id, errors=[])
+    return JSONResponse(body.model_dump(), status_code=500, media_type=PROBLEM_JSON)
+
+
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """Last resort (the request-id middleware answers unexpected errors before this one is reached)."""
     import structlog
 
     structlog.get_logger(__name__).exception("request.unhandled", path=request.url.path)
-    return problem_response(request, ProblemError(500, "internal_error",
-                                                  "Something went wrong on our side. Retry with backoff."))
+    return internal_error_response(request_id_of(request))
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

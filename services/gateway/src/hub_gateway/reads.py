@@ -54,7 +54,7 @@ class ListFilter:
         if self.metadata_key is not None:
             if self.metadata_key not in s.metadata:
                 return False
-            if self.metadata_value is not None and str(s.metadata[self.metadata_key]) != self.metadata_value:
+            if self.metadata_value is not None and _as_query_text(s.metadata[self.metadata_key]) != self.metadata_value:
                 return False
         return True
 
@@ -143,3 +143,9 @@ class AssessmentReader:
             last = found[-1]
             next_cursor = encode_cursor(int(last.created_at.timestamp() * 1000), last.id)
         return Page(found, has_more, next_cursor)
+
+
+def _as_query_text(value: object) -> str:
+    """A metadata value as a caller writes it in a query string: strings as they are, the rest as JSON
+    (`true`, `null`, `42`, `2.5`), so `metadata_value=true` finds a boolean true."""
+    return value if isinstance(value, str) else orjson.dumps(value).decode()

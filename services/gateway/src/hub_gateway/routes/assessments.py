@@ -198,7 +198,11 @@ async def list_assessments(
     metadata_key: Annotated[str | None, Query(max_length=40)] = None,
     metadata_value: Annotated[str | None, Query(max_length=500)] = None,
 ) -> AssessmentList:
-    """Newest first, cursor-paginated, with filters."""
+    """Newest first, cursor-paginated, with filters. `metadata_value` needs `metadata_key`; non-string
+    metadata values match their JSON text (`true`, `42`)."""
+    if metadata_value is not None and metadata_key is None:
+        raise ProblemError(400, "invalid_request", "metadata_value needs metadata_key.",
+                           errors=[FieldError(field="metadata_value", message="needs metadata_key")])
     if starting_after is not None and cursor is None:
         try:
             anchor = await _load(parts, principal, starting_after)
