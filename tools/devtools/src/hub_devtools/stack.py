@@ -87,6 +87,9 @@ def run_stack(broker: str, state_dir: str, allow_local_callbacks: bool) -> None:
     except KeyboardInterrupt:
         typer.echo("stopping…")
     finally:
+        # A second Ctrl-C (or `uv run` forwarding the first one again) must not cut the clean-up short:
+        # it would leave Redis and the broker running, holding their ports.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if group is not None:
             group.stop_all()
         for proc in reversed(started):
