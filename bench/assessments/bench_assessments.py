@@ -5,11 +5,16 @@
    b) by one `hub-assessments` process (decode, state machine, Lua commit, event publish, offsets);
    ratio = b / a.
 2. memory: MEMORY USAGE of the keys of one completed assessment (with results).
-3. read latency: p50/p99 of one HGET of `snapshot` (what the gateway does for
-   GET /v1/assessments/{id}) with 10 k and with 1 M stored assessments, in a Redis of its own.
+3. read latency with 10 k and with 1 M stored assessments, in a Redis of its own (database 0 holds
+   the 10 k, database 1 the 1 M, each with its own account and live API key):
+   a) baseline: p50/p99 of one raw HGET of `snapshot` (the Redis part of the read);
+   b) the endpoint: p50/p99 of `GET /v1/assessments/{id}` with a Bearer key, over HTTP, from two
+      real `hub-gateway` processes, one per database; samples alternate between the two sizes.
 
 Run: KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:19092 REDIS_URL=redis://127.0.0.1:16379/0 \
      uv run python bench/assessments/bench_assessments.py [--messages 20000] [--big 1000000]
+Without KAFKA_BOOTSTRAP_SERVERS / REDIS_URL it starts its own Apache Kafka / Redis
+(`hub_devtools.brokers`). Part 3 always seeds a Redis of its own and throws it away.
 """
 
 from __future__ import annotations
@@ -19,17 +24,23 @@ import asyncio
 import gc
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from redis.asyncio import Redis
 
+from hub_contracts.accounts import Plan
 from hub_contracts.activity import CandidateActivity
 from hub_contracts.assessment import AssessmentSnapshot, AssessmentStatus, Candidate
 from hub_contracts.base import new_id, utcnow
@@ -40,11 +51,14 @@ from hub_contracts.read_model import AssessmentKeys
 from hub_contracts.results import AgenticReadinessResults, DimensionScore, band_for
 from hub_contracts.scoring import ScoringResultReported
 from hub_contracts.topics import ASSESSMENT_COMMANDS, ASSESSMENT_EVENTS, CANDIDATE_ACTIVITY, SCORING_RESULTS
-from hub_devtools.brokers import start_redis
-from hub_devtools.provision import create_topics
+from hub_devtools import brokers
+from hub_devtools.provision import create_topics, wait_for_kafka
+from hub_devtools.runner import ServiceGroup, wait_http_ok
+from hub_gateway.accounts import AccountAdmin
 
 SERVICE_BIN = Path(sys.executable).parent / "hub-assessments"
 ACCOUNT = "acct_BenchAccount01"
+API_KEY_SECRET = "bench-secret"  # noqa: S105 (a throwaway benchmark Redis)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -111,8 +125,8 @@ async def produce(bootstrap: str, messages: list[tuple[str, object]]) -> None:
             futures.append(
                 await producer.send(
                     topic,
-                    message.to_json(),
-                    key=aid.encode(),  # type: ignore[attr-defined]
+                    message.to_json(),  # type: ignore[attr-defined]
+                    key=aid.encode(),
                     headers=headers,
                 )
             )
@@ -278,12 +292,12 @@ async def memory_per_assessment(bootstrap: str, redis_url: str, ns: str, ids: li
         await redis.aclose()
 
 
-def snapshot_json(aid: str) -> bytes:
+def snapshot_json(aid: str, account_id: str = ACCOUNT) -> bytes:
     now = utcnow()
     return (
         AssessmentSnapshot(
             id=aid,
-            account_id=ACCOUNT,
+            account_id=account_id,
             livemode=True,
             status=AssessmentStatus.COMPLETED,
             version=3,
@@ -303,70 +317,174 @@ def snapshot_json(aid: str) -> bytes:
     )
 
 
-async def fill(redis: Redis, target: int) -> list[str]:
-    keys = AssessmentKeys("")
-    template = snapshot_json("asmt_000000000000")
+async def fill(redis: Redis, target: int, namespace: str, account_id: str) -> list[str]:
+    """`target` completed live assessments of `account_id`, written in the read-model layout the gateway
+    reads (`hub_contracts.read_model`: the record hash and the account's index entry), by
+    non-transactional pipelines of 5,000."""
+    keys = AssessmentKeys(namespace)
+    index = keys.account_index(account_id, True)
+    placeholder = "asmt_000000000000"
+    template = snapshot_json(placeholder, account_id)
+    created_ms = int(time.time() * 1000)
     ids: list[str] = []
     while len(ids) < target:
         async with redis.pipeline(transaction=False) as pipe:
+            chunk: dict[str, int] = {}
             for _ in range(min(5000, target - len(ids))):
                 aid = new_assessment_id()
                 ids.append(aid)
-                body = template.replace(b"asmt_000000000000", aid.encode())
+                body = template.replace(placeholder.encode(), aid.encode()).replace(
+                    placeholder[5:].encode(), aid[5:].encode()
+                )
                 pipe.hset(keys.record(aid), mapping={"version": 3, "snapshot": body})
+                chunk[aid] = created_ms + len(ids)
+            pipe.zadd(index, chunk)
             await pipe.execute()
     return ids
 
 
-async def read_latency(small: int, big: int, samples: int) -> dict[int, tuple[float, float]]:
-    """p50/p99 (ms) of HGET snapshot of a random stored id, in a Redis started for this: database 0
-    holds `small` assessments, database 1 `big`; samples alternate between the two, so that
-    whatever else the machine does hits both alike."""
-    workdir = Path(tempfile.mkdtemp(prefix="bench-redis-"))
-    server = start_redis(workdir)
-    base = server.address.rsplit("/", 1)[0]
-    clients = {small: Redis.from_url(f"{base}/0"), big: Redis.from_url(f"{base}/1")}
-    keys = AssessmentKeys("")
+@dataclass
+class Store:
+    """One read model in database `db` of the bench's Redis: `size` assessments of one account, the
+    account's live API key, and the port of the gateway process that serves it."""
+
+    size: int
+    db: int
+    url: str
+    client: Redis
+    api_key: str = ""
+    port: int = 0
+    ids: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.size:>9,} stored"
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def get_url(self, assessment_id: str) -> str:
+        return f"http://127.0.0.1:{self.port}/v1/assessments/{assessment_id}"
+
+
+def p50_p99(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[int(len(ordered) * 0.99)]
+
+
+async def alternate(
+    stores: list[Store], samples: int, warmup: int, one: Callable[[Store, str], Awaitable[None]]
+) -> list[tuple[float, float]]:
+    """p50/p99 (ms) of `one(store, random stored id)`, `samples` times per store, taking the stores in
+    turn so that whatever else the machine does hits each alike; GC off while sampling."""
+    for store in stores:
+        for _ in range(warmup):
+            await one(store, random.choice(store.ids))
+    timings: list[list[float]] = [[] for _ in stores]
+    gc.disable()
     try:
-        ids = {n: await fill(client, n) for n, client in clients.items()}
-        await asyncio.sleep(2)  # let incremental rehashing settle
-        timings: dict[int, list[float]] = {small: [], big: []}
-        for n, client in clients.items():  # warm-up
-            for _ in range(2000):
-                await client.hget(keys.record(random.choice(ids[n])), "snapshot")
-        gc.disable()
-        try:
-            for _ in range(samples):
-                for n, client in clients.items():
-                    aid = random.choice(ids[n])
-                    t = time.perf_counter()
-                    await client.hget(keys.record(aid), "snapshot")
-                    timings[n].append((time.perf_counter() - t) * 1000)
-        finally:
-            gc.enable()
-        out: dict[int, tuple[float, float]] = {}
-        for n, values in timings.items():
-            values.sort()
-            out[n] = (statistics.median(values), values[int(len(values) * 0.99)])
-            used = (await clients[n].info("memory"))["used_memory"] if n == big else 0
-            extra = f"  (server used_memory {used / 2**20:,.0f} MiB)" if used else ""
-            print(f"  {n:>9,} stored: p50 {out[n][0]:.3f} ms  p99 {out[n][1]:.3f} ms{extra}")
-        return out
+        for _ in range(samples):
+            for store, timing in zip(stores, timings, strict=True):
+                aid = random.choice(store.ids)
+                t = time.perf_counter()
+                await one(store, aid)
+                timing.append((time.perf_counter() - t) * 1000)
     finally:
-        for client in clients.values():
-            await client.aclose()
+        gc.enable()
+    return [p50_p99(timing) for timing in timings]
+
+
+def report(stores: list[Store], figures: list[tuple[float, float]]) -> None:
+    for store, (p50, p99) in zip(stores, figures, strict=True):
+        print(f"  {store.label}: p50 {p50:.3f} ms  p99 {p99:.3f} ms")
+    (small_p50, small_p99), (big_p50, big_p99) = figures[0], figures[-1]
+    print(
+        f"  p99 difference {(big_p99 - small_p99) / small_p99 * 100:+.1f} %"
+        f"  (p50 {(big_p50 - small_p50) / small_p50 * 100:+.1f} %; big vs small, target within 20 %)"
+    )
+
+
+async def seed_store(store: Store, namespace: str) -> None:
+    """An Enterprise account with a live key (as the gateway's CLI makes them), then its assessments."""
+    admin = AccountAdmin(store.client, API_KEY_SECRET, namespace)
+    account = await admin.create_account("Bench LLP", Plan.ENTERPRISE, rate_limit_per_minute=100_000)
+    store.api_key, _ = await admin.create_key(account.id, "live")
+    store.ids = await fill(store.client, store.size, namespace, account.id)
+
+
+async def read_latency(
+    bootstrap: str, namespace: str, small: int, big: int, samples: int, http_samples: int
+) -> None:
+    """Part 3: a Redis started for this holds `small` assessments in database 0 and `big` in database 1;
+    one `hub-gateway` process serves each database. Raw HGET first (baseline), then the endpoint."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench-read-latency-"))
+    server = brokers.start_redis(workdir / "redis")
+    base = server.address.rsplit("/", 1)[0]
+    stores = [
+        Store(size, db, f"{base}/{db}", Redis.from_url(f"{base}/{db}"), port=brokers.free_port())
+        for db, size in enumerate((small, big))
+    ]
+    group = ServiceGroup(
+        {
+            "HUB_KAFKA_BOOTSTRAP_SERVERS": bootstrap,  # the gateway's producer connects; reads never use it
+            "HUB_NAMESPACE": namespace,
+            "HUB_API_KEY_SECRET": API_KEY_SECRET,
+            "HUB_LOG_LEVEL": "WARNING",
+        },
+        workdir / "logs",
+    )
+    try:
+        for store in stores:
+            group.start("gateway", {"HUB_REDIS_URL": store.url, "HUB_HTTP_PORT": str(store.port)}, f"-db{store.db}")
+        started = time.perf_counter()
+        for store in stores:
+            await seed_store(store, namespace)
+        print(f"  seeded {small:,} + {big:,} assessments in {time.perf_counter() - started:.0f} s")
+        for store in stores:
+            await asyncio.to_thread(wait_http_ok, f"http://127.0.0.1:{store.port}/healthz", 60, group)
+        await asyncio.sleep(2)  # let incremental rehashing settle
+        used = (await stores[-1].client.info("memory"))["used_memory"]
+        print(f"  Redis used_memory {used / 2**20:,.0f} MiB")
+
+        keys = AssessmentKeys(namespace)
+
+        async def hget(store: Store, aid: str) -> None:
+            await store.client.hget(keys.record(aid), "snapshot")
+
+        print(f"HGET snapshot (baseline: Redis alone), {samples:,} samples per size:")
+        report(stores, await alternate(stores, samples, 2000, hget))
+
+        # One client, sequential requests, one kept-alive connection per gateway.
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit_per_host=1)) as session:
+
+            async def get(store: Store, aid: str) -> None:
+                url = store.get_url(aid)
+                async with session.get(url, headers=store.auth) as response:
+                    body = await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"GET {url}: {response.status} {body[:500]!r}")
+
+            for store in stores:  # the tenant check passes and the body is the stored assessment
+                aid = store.ids[0]
+                url = store.get_url(aid)
+                async with session.get(url, headers=store.auth) as response:
+                    view = orjson.loads(await response.read())
+                if response.status != 200 or view.get("id") != aid or view.get("status") != "completed":
+                    raise RuntimeError(f"GET {url}: {response.status} {view}")
+
+            print(f"GET /v1/assessments/{{id}} (hub-gateway, HTTP, Bearer key), {http_samples:,} samples per size:")
+            report(stores, await alternate(stores, http_samples, 500, get))
+        group.check_alive()
+    finally:
+        group.stop_all()
+        for store in stores:
+            await store.client.aclose()
         server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=20_000)
-    parser.add_argument("--big", type=int, default=1_000_000)
-    parser.add_argument("--samples", type=int, default=20_000)
-    parser.add_argument("--skip", default="", help="comma list of: throughput,memory,latency")
-    args = parser.parse_args()
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:16379/0")
+async def run(args: argparse.Namespace, bootstrap: str, redis_url: str) -> None:
     skip = set(args.skip.split(","))
     ns = f"bench{uuid.uuid4().hex[:8]}."
     if not {"throughput", "memory"} <= skip:
@@ -389,8 +507,38 @@ async def main() -> None:
         sizes = await memory_per_assessment(bootstrap, redis_url, ns, ids)
         print("memory per completed assessment:", {k: round(v) for k, v in sizes.items()})
     if "latency" not in skip:
-        print("HGET snapshot latency:")
-        await read_latency(10_000, args.big, args.samples)
+        print(f"read latency, 10,000 vs {args.big:,} stored:")
+        await read_latency(bootstrap, ns, 10_000, args.big, args.samples, args.http_samples)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--big", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=20_000, help="HGET samples per size")
+    parser.add_argument("--http-samples", type=int, default=5_000, help="GET /v1/assessments/{id} samples per size")
+    parser.add_argument("--skip", default="", help="comma list of: throughput,memory,latency")
+    args = parser.parse_args()
+    skip = set(args.skip.split(","))
+    work = Path(tempfile.mkdtemp(prefix="bench-assessments-"))
+    started: list[brokers.BrokerProcess] = []
+    try:
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        if bootstrap is None:
+            kafka = brokers.start_apache_kafka(work / "kafka")
+            started.append(kafka)
+            bootstrap = kafka.address
+            await wait_for_kafka(bootstrap)
+        redis_url = os.environ.get("REDIS_URL", "")
+        if not redis_url and not {"throughput", "memory"} <= skip:
+            redis = brokers.start_redis(work / "redis")
+            started.append(redis)
+            redis_url = redis.address
+        await run(args, bootstrap, redis_url)
+    finally:
+        for broker in started:
+            broker.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -118,8 +118,9 @@ def cpu_per_request_us(pid: int, run: Callable[[], dict[str, float]]) -> tuple[d
 
 
 def py_spy(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
+    fmt = "raw" if out.suffix == ".txt" else "speedscope"  # raw: collapsed stacks, one per line
     return subprocess.Popen(["uvx", "py-spy", "record", "-p", str(pid), "-d", str(seconds), "-r", "200",
-                             "-f", "raw" if out.suffix == ".txt" else "speedscope", "-o", str(out)], stdout=subprocess.DEVNULL)
+                             "-f", fmt, "-o", str(out)], stdout=subprocess.DEVNULL)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -130,7 +131,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--profile", type=Path, help="py-spy the gateway during its wrk run (speedscope file; collapsed stacks if it ends in .txt)")
+    parser.add_argument("--profile", type=Path,
+                        help="py-spy the gateway during its wrk run (speedscope; collapsed stacks for a .txt path)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
