@@ -37,6 +37,7 @@ from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
 
+from hub_contracts.accounts import Plan
 from hub_contracts.assessment import AssessmentSnapshot, AssessmentStatus, Candidate
 from hub_contracts.base import new_id, utcnow
 from hub_contracts.cloudevents import make_headers
@@ -47,10 +48,12 @@ from hub_contracts.results import AgenticReadinessResults, DimensionScore, band_
 from hub_contracts.topics import ASSESSMENT_COMMANDS, ASSESSMENT_EVENTS
 from hub_contracts.views import webhook_payload
 from hub_devtools.provision import create_topics
+from hub_gateway.accounts import AccountAdmin
 from hub_webhooks.secrets import account_signing_secret
 from hub_webhooks.signing import webhook_headers
 
 ACCOUNT = "acct_BenchAccount01"
+GATEWAY_KEY_SECRET = "bench-gateway-secret"  # noqa: S105 (a throwaway benchmark namespace)
 CONCURRENCY = 64
 
 
@@ -312,6 +315,62 @@ async def e2e_latency(
     return pct(lat, 50), pct(lat, 99), len(lat)
 
 
+async def e2e_through_gateway(
+    gateway: str, key: str, http: aiohttp.ClientSession, rbase: str, rate: float, seconds: float
+) -> tuple[float, float, int]:
+    """The customer's view: `POST /v1/assessments` (callback_url = the receiver) and, once answered,
+    `POST /v1/assessments/{id}/simulate` completed (a test key); from the create request sent to the
+    signed `assessment.completed` webhook received. Open loop: one assessment every 1/rate s."""
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    body = orjson.dumps({"candidate_email": "jane.doe@lawfirm.com", "candidate_name": "Jane Doe",
+                         "scenario_id": "ma-due-diligence-v2", "callback_url": f"{rbase}/hook/gw"})
+    sent: dict[str, float] = {}
+    failures: list[str] = []
+
+    async def one() -> None:
+        t0 = time.time()
+        async with http.post(f"{gateway}/v1/assessments", data=body, headers=headers) as r:
+            created = await r.read()
+            if r.status != 201:
+                failures.append(f"create {r.status} {created[:200]!r}")
+                return
+        aid = orjson.loads(created)["id"]
+        sent[aid] = t0
+        async with http.post(f"{gateway}/v1/assessments/{aid}/simulate", headers=headers,
+                             data=orjson.dumps({"outcome": "completed", "overall_score": 80})) as r:
+            answer = await r.read()
+            if r.status >= 300:
+                failures.append(f"simulate {r.status} {answer[:200]!r}")
+
+    tasks = []
+    start = time.monotonic()
+    for i in range(int(rate * seconds)):
+        await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+        tasks.append(asyncio.create_task(one()))
+    await asyncio.gather(*tasks)
+    if failures:
+        raise RuntimeError(f"{len(failures)} requests failed, first: {failures[0]}")
+    deadline = time.monotonic() + 120
+    while True:
+        got = await arrivals(http, rbase)
+        done = {str(v[2]): float(v[0]) for v in got.values() if v[1] == "assessment.completed"}  # type: ignore[arg-type]
+        if set(sent) <= done.keys() or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    lat = [(done[a] - t) * 1000 for a, t in sent.items() if a in done]
+    if len(lat) < len(sent):
+        raise RuntimeError(f"{len(sent) - len(lat)} completed webhooks missing")
+    return pct(lat, 50), pct(lat, 99), len(lat)
+
+
+async def test_key(redis: Redis, namespace: str) -> str:
+    """An Enterprise account with a test-mode key (test keys may simulate), under the bench's namespace."""
+    admin = AccountAdmin(redis, GATEWAY_KEY_SECRET, namespace)
+    account = await admin.create_account("Bench LLP", Plan.ENTERPRISE, rate_limit_per_minute=100_000)
+    key, _ = await admin.create_key(account.id, "test")
+    return key
+
+
 async def main_async(args: argparse.Namespace) -> None:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:16379/0")
@@ -331,16 +390,23 @@ async def main_async(args: argparse.Namespace) -> None:
         "HUB_ENDPOINT_MAX_CONCURRENCY": str(CONCURRENCY),
         "HUB_ENDPOINT_RATE_PER_S": "0",
         "HUB_CONSUMER_BATCH": "500",
+        # the gateway (--e2e-gateway, on its own port): its key secret; callbacks to the local receiver allowed
+        "HUB_API_KEY_SECRET": GATEWAY_KEY_SECRET,
+        "HUB_ALLOW_HTTP_LOOPBACK_CALLBACKS": "true",
     }
     redis = Redis.from_url(redis_url)
     secret = await account_signing_secret(redis, namespace, ACCOUNT)
     service_cmd = ["hub-webhooks"]
     procs = [[sys.executable, __file__, "receiver", "--port", str(rport)], service_cmd]
-    if args.e2e:
+    if args.e2e or args.e2e_gateway:
         procs.append(["hub-assessments"])
+    gport = free_port()
+    if args.e2e_gateway:
+        procs.append(["hub-gateway"])
     with contextlib.ExitStack() as stack:
         for cmd in procs:
-            stack.enter_context(process(cmd, env))
+            own = {"HUB_HTTP_PORT": str(gport)} if cmd == ["hub-gateway"] else {}
+            stack.enter_context(process(cmd, {**env, **own}))
         extra_ports = [free_port() for _ in range(args.workers - 1)]
         for port in extra_ports:  # more webhooks workers on the same Redis and consumer group
             stack.enter_context(process(service_cmd, {**env, "HUB_HTTP_PORT": str(port)}))
@@ -375,6 +441,18 @@ async def main_async(args: argparse.Namespace) -> None:
                     f"received p50 {p50:.1f} ms, p99 {p99:.1f} ms ({n} events)",
                     flush=True,
                 )
+                if args.e2e_gateway:
+                    await wait_http(f"http://127.0.0.1:{gport}/healthz")
+                    key = await test_key(redis, namespace)
+                    p50, p99, n = await e2e_through_gateway(
+                        f"http://127.0.0.1:{gport}", key, http, rbase, args.e2e_rate, args.seconds
+                    )
+                    print(
+                        f"e2e through the gateway {args.e2e_rate:.0f} assessments/s: POST /v1/assessments sent -> "
+                        f"(201, POST .../simulate completed) -> assessment.completed webhook received "
+                        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms ({n} assessments)",
+                        flush=True,
+                    )
                 if args.e2e:
                     p50, p99, n = await e2e_latency(
                         bootstrap, namespace, http, rbase, args.e2e_rate, args.seconds
@@ -400,7 +478,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--e2e", action="store_true")
+    parser.add_argument("--e2e", action="store_true", help="commands straight to Kafka (no gateway)")
+    parser.add_argument("--e2e-gateway", action="store_true",
+                        help="POST /v1/assessments + POST .../simulate through a real gateway process")
     parser.add_argument("--workers", type=int, default=1, help="hub-webhooks processes")
     parser.add_argument("--e2e-rate", type=float, default=50.0)
     args = parser.parse_args()
