@@ -15,6 +15,15 @@ from hub_gateway.problems import Problem
 
 PUBLIC_DOCUMENT = Path(__file__).with_name("public_openapi.json")
 
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Retry safely: the same key with the same request within 24 h replays the first answer "
+                   "(with `Idempotent-Replayed: true`); the same key with another request is a 409 "
+                   "`idempotency_conflict`. Answers of 500 and above are not kept, so a retry runs again.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "example": "6c2d3a0e-8f4b-4c55-9a7e-1f0b2d3c4e5f",
+}
+
 
 def customise_openapi(app: FastAPI) -> None:
     """`app.openapi()` serves the public document (the gateway's operations plus the forwarded
@@ -45,9 +54,11 @@ def customise_openapi(app: FastAPI) -> None:
         }
         schema["security"] = [{"bearerAuth": []}]
         for path in schema.get("paths", {}).values():
-            for operation in path.values():
+            for method, operation in path.items():
                 responses = operation.get("responses", {})
                 responses.pop("422", None)
+                if method == "post":
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
         app.openapi_schema = schema
         return schema
 

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from hub_contracts.base import isoformat_z, utcnow
 from hub_contracts.views import WebhookPayload
 from hub_contracts.webhook_catalogue import webhook_catalogue
+from hub_gateway.openapi_doc import IDEMPOTENCY_KEY_PARAMETER
 
 PUBLIC_DOC_PATH = Path(__file__).resolve().parents[4] / "services/gateway/src/hub_gateway/public_openapi.json"
 INTERNAL_HEADERS = {"authorization", "x-hub-account-id", "x-hub-livemode", "x-request-id"}
@@ -58,7 +59,7 @@ def _merge_internal(doc: dict[str, Any], tag: str, internal: dict[str, Any]) -> 
         if not path.startswith("/internal/v1/"):
             continue
         public_path = "/v1/" + path.removeprefix("/internal/v1/")
-        for operation in operations.values():
+        for method, operation in operations.items():
             operation["parameters"] = [p for p in operation.get("parameters", [])
                                        if not (p.get("in") == "header" and p["name"].lower() in INTERNAL_HEADERS)]
             if not operation["parameters"]:
@@ -67,10 +68,26 @@ def _merge_internal(doc: dict[str, Any], tag: str, internal: dict[str, Any]) -> 
             operation["operationId"] = f"{tag}_{operation.get('operationId', '')}"
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
-            for status, title in (("401", "Unauthorized"), ("403", "Forbidden"), ("429", "Too Many Requests")):
+            for status, title in _problem_statuses(method, operation, public_path):
                 responses.setdefault(status, {"description": title,
                                               "content": {"application/problem+json": {"schema": PROBLEM_REF}}})
+            if method == "post":
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
         doc["paths"][public_path] = operations
+
+
+def _problem_statuses(method: str, operation: dict[str, Any], path: str) -> list[tuple[str, str]]:
+    """The error answers a forwarded operation can give: the gateway's own (auth, plan, rate limit, an
+    unreachable owner, an unexpected error) and the owner's (validation, unknown id, conflicts)."""
+    statuses = [("401", "Unauthorized"), ("403", "Forbidden"), ("429", "Too Many Requests"),
+                ("500", "Internal Server Error"), ("503", "Service Unavailable")]
+    if operation.get("parameters") or "requestBody" in operation or method in ("post", "patch"):
+        statuses.append(("400", "Bad Request"))
+    if "{" in path:
+        statuses.append(("404", "Not Found"))
+    if method == "post":
+        statuses.append(("409", "Conflict"))  # an Idempotency-Key used with another request
+    return statuses
 
 
 def _webhooks_section(doc: dict[str, Any]) -> dict[str, Any]:
