@@ -37,7 +37,12 @@ def not_found(kind: str) -> ProblemError:
 
 
 def problem_response(
-    request: Request, status: int, code: str, detail: str, errors: list[dict[str, str]] | None = None
+    request: Request,
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://docs.lextalent.ai/errors/{code}",
@@ -49,7 +54,7 @@ def problem_response(
     }
     if errors:
         body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -73,4 +78,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem_response(request, exc.status_code, code, str(exc.detail))
+        # keeps the framework's headers: a 405 must say what is allowed (RFC 9110)
+        return problem_response(request, exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))

@@ -83,8 +83,8 @@ def _problem_statuses(method: str, operation: dict[str, Any], path: str) -> list
                 ("500", "Internal Server Error"), ("503", "Service Unavailable")]
     if operation.get("parameters") or "requestBody" in operation or method in ("post", "patch"):
         statuses.append(("400", "Bad Request"))
-    if "{" in path:
-        statuses.append(("404", "Not Found"))
+    if "{" in path or any(p.get("name", "").endswith("_id") for p in operation.get("parameters", [])):
+        statuses.append(("404", "Not Found"))  # an unknown id, in the path or in a filter
     if method == "post":
         statuses.append(("409", "Conflict"))  # an Idempotency-Key used with another request
     return statuses

@@ -12,18 +12,22 @@ unreachable owner are not stored, so a retry with the same key reaches the owner
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from yarl import URL
 
 from hub_gateway.dependencies import Caller, Parts
 from hub_gateway.idempotent_post import idempotent
-from hub_gateway.problems import ProblemError, problem_responses, request_id_of
+from hub_gateway.problems import PROBLEM_JSON, ProblemError, problem_responses, request_id_of
 
 router = APIRouter(tags=["management"])
 
-FORWARDED_RESPONSE_HEADERS = ("content-type", "location", "retry-after")
+FORWARDED_RESPONSE_HEADERS = ("content-type", "location", "retry-after", "allow")
+UPSTREAM_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
 METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 
 
@@ -46,16 +50,39 @@ async def _send(request: Request, principal: Caller, parts: Parts, base_url: str
         "X-Request-Id": request_id_of(request),
         "Content-Type": request.headers.get("content-type", "application/json"),
     }
-    url = f"{base_url.rstrip('/')}/internal/v1/{path}"
+    url = URL(f"{base_url.rstrip('/')}/internal/v1/{path}", encoded=True)  # `path` is encoded already
     try:
         async with session.request(request.method, url, params=list(request.query_params.multi_items()),
                                    data=body or None, headers=headers, allow_redirects=False) as upstream:
             content = await upstream.read()
             passed = {k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS}
+            if upstream.status >= 400 and PROBLEM_JSON not in upstream.headers.get("content-type", ""):
+                raise _as_problem(upstream.status, content, passed)
             return Response(content, status_code=upstream.status, headers=passed)
     except (aiohttp.ClientError, TimeoutError):
         raise ProblemError(503, "service_unavailable", "This part of the API is briefly unavailable. Retry.",
                            headers={"Retry-After": "5"}) from None
+
+
+def _owner_path(resource: str, rest: str) -> str:
+    """The owner's path, each segment percent-encoded again: an id holding `?`, `#` or `%` stays one
+    segment, and `.`/`..` or empty segments (which could climb to another internal path) are a 404."""
+    segments = rest.split("/") if rest else []
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise ProblemError(404, "not_found", "No such endpoint.")
+    return resource + "".join("/" + quote(segment, safe="") for segment in segments)
+
+
+def _as_problem(status: int, content: bytes, headers: dict[str, str]) -> ProblemError:
+    """An owner's error that is not a problem document (its framework answering an unknown method or path):
+    the same answer as problem+json, keeping `Allow` and `Retry-After`."""
+    try:
+        detail = str(orjson.loads(content).get("detail", ""))
+    except (orjson.JSONDecodeError, AttributeError):
+        detail = ""
+    kept = {k: v for k, v in headers.items() if k.lower() in ("allow", "retry-after")}
+    code = UPSTREAM_CODES.get(status, "upstream_error" if status >= 500 else "invalid_request")
+    return ProblemError(status, code, detail or "The request was refused.", headers=kept)
 
 
 ERRORS = problem_responses(400, 401, 403, 404, 409, 429, 503)
@@ -68,7 +95,7 @@ ROUTE: dict[str, Any] = {"methods": METHODS, "responses": ERRORS, "include_in_sc
 async def webhook_endpoints(request: Request, principal: Caller, parts: Parts, rest: str = "") -> Response:
     """Account-level webhook endpoints: create (url, event types, description), list, get, update,
     disable, delete, rotate the secret, send a test event. Served by the webhooks service."""
-    path = "webhook-endpoints" + (f"/{rest}" if rest else "")
+    path = _owner_path("webhook-endpoints", rest)
     return await _forward(request, principal, parts, parts.settings.webhooks_internal_url, path)
 
 
@@ -77,7 +104,7 @@ async def webhook_endpoints(request: Request, principal: Caller, parts: Parts, r
                   summary="One webhook delivery")
 async def webhook_deliveries(request: Request, principal: Caller, parts: Parts, rest: str = "") -> Response:
     """The delivery log (every attempt), redelivery and recovery. Served by the webhooks service."""
-    path = "webhook-deliveries" + (f"/{rest}" if rest else "")
+    path = _owner_path("webhook-deliveries", rest)
     return await _forward(request, principal, parts, parts.settings.webhooks_internal_url, path)
 
 
@@ -86,5 +113,5 @@ async def webhook_deliveries(request: Request, principal: Caller, parts: Parts, 
 async def integrations(request: Request, principal: Caller, parts: Parts, rest: str = "") -> Response:
     """ATS integrations (Greenhouse, Lever, Workday, iCIMS, SmartRecruiters). Served by the connectors
     service; credentials are write-only."""
-    path = "integrations" + (f"/{rest}" if rest else "")
+    path = _owner_path("integrations", rest)
     return await _forward(request, principal, parts, parts.settings.connectors_internal_url, path)
