@@ -187,3 +187,29 @@ def test_every_registered_connector_runs_the_contract_suite() -> None:
             if issubclass(cls, ConnectorContract) and cls is not ConnectorContract
         }
     assert set(registered()) <= covered, f"connectors without a contract test: {set(registered()) - covered}"
+
+
+async def test_key_rotation_never_overwrites_a_credential_changed_meanwhile(redis: Redis, namespace: str) -> None:
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    store = IntegrationStore(redis, CredentialCipher(SecretStr(old_key)), namespace)
+    integration = await store.create(
+        account_id="acct_RotationRace01", livemode=True, connector="lever", settings={},
+        credentials={"signature_token": "before"}, status=IntegrationStatus.ACTIVE,
+    )
+    rotating = IntegrationStore(redis, CredentialCipher(SecretStr(f"{new_key},{old_key}")), namespace)
+    real_swap = rotating._swap_field
+    swaps: list[int] = []
+
+    async def customer_updates_first(**kwargs: object) -> object:
+        if not swaps:  # between the rotation's read and its write, the customer sets a new credential
+            fresh = rotating.cipher.encrypt({"signature_token": "after"})
+            await redis.hset(store.keys.integration(integration.id), "credentials", fresh)
+        result = await real_swap(**kwargs)  # type: ignore[arg-type]
+        swaps.append(int(result))  # type: ignore[call-overload]
+        return result
+
+    rotating._swap_field = customer_updates_first  # type: ignore[assignment]
+    assert await rotating.rotate_credentials() == 1
+    assert swaps == [0, 1]  # the stale write was refused, the fresh value rotated
+    only_new = IntegrationStore(redis, CredentialCipher(SecretStr(new_key)), namespace)
+    assert await only_new.credentials(integration.id) == {"signature_token": "after"}

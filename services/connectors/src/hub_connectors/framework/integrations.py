@@ -102,6 +102,12 @@ if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
 return 1
 """
 
+# Compare-and-set of one hash field: rotation never overwrites a value changed since it was read.
+_SWAP_FIELD = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end
+return 0
+"""
+
 
 class IntegrationStore:
     def __init__(
@@ -113,6 +119,7 @@ class IntegrationStore:
         self.error_history = error_history
         self._create = redis.register_script(_CREATE)
         self._delete = redis.register_script(_DELETE)
+        self._swap_field = redis.register_script(_SWAP_FIELD)
 
     async def create(
         self,
@@ -246,8 +253,12 @@ class IntegrationStore:
         """Re-encrypt every stored credential blob under the primary key; returns how many."""
         count = 0
         async for key in self.redis.scan_iter(match=f"{self.keys.prefix}int:*", count=500):
-            token = await self.redis.hget(key, "credentials")
-            if token:
-                await self.redis.hset(key, "credentials", self.cipher.rotate(as_bytes(token)))
-                count += 1
+            while True:  # a credential updated meanwhile is read again and rotated in its new form
+                token = await self.redis.hget(key, "credentials")
+                if not token:
+                    break
+                rotated = self.cipher.rotate(as_bytes(token))
+                if await self._swap_field(keys=[key], args=["credentials", token, rotated]):
+                    count += 1
+                    break
         return count

@@ -65,6 +65,12 @@ redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return ARGV[1]
 """
 
+# Compare-and-set of a whole link (TTL kept): key rotation never overwrites a link changed since it was read.
+_SWAP = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL') return 1 end
+return 0
+"""
+
 _MARK_PUSHED = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end
@@ -78,6 +84,7 @@ class LinkStore:
         self.keys = LinkKeys(namespace)
         self._claim = redis.register_script(_CLAIM)
         self._mark = redis.register_script(_MARK_PUSHED)
+        self._swap = redis.register_script(_SWAP)
 
     async def claim(self, link: AssessmentLink) -> tuple[str, bool]:
         """Store the link unless the vendor object already has an assessment.
@@ -126,17 +133,20 @@ class LinkStore:
         """Re-encrypt every `sealed_*` ref under the primary key; returns how many links changed."""
         count = 0
         async for key in self.redis.scan_iter(match=f"{self.keys.namespace}conn:link:*", count=500):
-            raw = await self.redis.get(key)
-            if raw is None:
-                continue
-            link = AssessmentLink.model_validate_json(raw)
-            sealed = {
-                k: cipher.rotate(str(v).encode()).decode()
-                for k, v in link.refs.items()
-                if k.startswith(SEALED_PREFIX)
-            }
-            if sealed:
+            while True:  # a link changed meanwhile is read again (never overwritten with the old copy)
+                raw = await self.redis.get(key)
+                if raw is None:
+                    break
+                link = AssessmentLink.model_validate_json(raw)
+                sealed = {
+                    k: cipher.rotate(str(v).encode()).decode()
+                    for k, v in link.refs.items()
+                    if k.startswith(SEALED_PREFIX)
+                }
+                if not sealed:
+                    break
                 updated = link.model_copy(update={"refs": {**link.refs, **sealed}})
-                await self.redis.set(key, updated.model_dump_json(), keepttl=True)
-                count += 1
+                if await self._swap(keys=[key], args=[raw, updated.model_dump_json()]):
+                    count += 1
+                    break
         return count
