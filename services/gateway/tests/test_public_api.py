@@ -6,10 +6,13 @@ import asyncio
 import re
 
 import httpx
+import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from redis.asyncio import Redis
 
 from hub_contracts.accounts import Plan
+from hub_contracts.topics import ASSESSMENT_COMMANDS
 
 from gateway_support import SEED_BODY, Account, make_account, running_assessments
 
@@ -133,7 +136,30 @@ async def test_tenants_and_modes_are_isolated(gateway: httpx.AsyncClient, accoun
     assert bodies[0] == bodies[1] == bodies[2]
 
 
-async def test_idempotency_key_replays_and_conflicts(gateway: httpx.AsyncClient, redis: Redis, topics: str) -> None:
+async def _commands_in(kafka_bootstrap: str, topic: str) -> list[bytes]:
+    """Every record of a topic, from offset 0 to its end."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(3)]  # the `topics` fixture makes 3 partitions
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        values: list[bytes] = []
+
+        async def behind() -> bool:
+            return any([await consumer.position(tp) < end for tp, end in ends.items()])
+
+        while await behind():
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                values += [r.value for r in records if r.value is not None]
+        return values
+    finally:
+        await consumer.stop()
+
+
+async def test_idempotency_key_replays_and_conflicts(gateway: httpx.AsyncClient, redis: Redis, topics: str,
+                                                      kafka_bootstrap: str) -> None:
     account = await make_account(redis, topics, rate_limit=1000)
     headers = {**account.headers(), "Idempotency-Key": "create-jane-1"}
     responses = await asyncio.gather(*(gateway.post("/v1/assessments", json=SEED_BODY, headers=headers)
@@ -143,6 +169,9 @@ async def test_idempotency_key_replays_and_conflicts(gateway: httpx.AsyncClient,
     assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses) == 99
     conflict = await gateway.post("/v1/assessments", json={**SEED_BODY, "candidate_name": "Other"}, headers=headers)
     assert_problem(conflict, 409, "idempotency_conflict")
+    # and on Kafka: exactly one create command went out, for that id
+    commands = [orjson.loads(v) for v in await _commands_in(kafka_bootstrap, ASSESSMENT_COMMANDS.full_name(topics))]
+    assert [c["assessment_id"] for c in commands] == [responses[0].json()["id"]]
 
 
 async def test_rate_limit_429_with_headers(gateway: httpx.AsyncClient, redis: Redis, topics: str) -> None:
