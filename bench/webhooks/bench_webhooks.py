@@ -79,8 +79,14 @@ def run_receiver(port: int) -> None:
         arrivals.clear()
         return web.Response(text="ok")
 
+    async def slow(request: web.Request) -> web.Response:
+        await request.read()
+        await asyncio.sleep(10)  # a receiver that takes 10 s per request (the isolation run)
+        return web.Response(status=200, text="ok")
+
     app = web.Application()
     app.router.add_post("/hook/{tail:.*}", hook)
+    app.router.add_post("/slow/{tail:.*}", slow)
     app.router.add_get("/stats", stats)
     app.router.add_post("/reset", reset)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, backlog=2048)
@@ -225,6 +231,27 @@ async def bare_client(secret: str, rbase: str, n: int, tag: str) -> float:
         t0 = time.time()
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
         return n / (time.time() - t0)
+
+
+async def isolation(
+    producer: AIOKafkaProducer, topic: str, http: aiohttp.ClientSession, rbase: str, rate: float, seconds: float
+) -> tuple[tuple[float, float, int], ...]:
+    """The healthy destination's latency alone, then while another destination (its own callback URL)
+    takes 10 s per request and receives events at the same rate, then alone again."""
+    alone = await steady_latency(producer, topic, http, rbase, rate, seconds)
+
+    async def feed_the_slow_one() -> None:
+        start = time.monotonic()
+        for i in range(int(rate * seconds)):
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            await produce_event(producer, topic, event(f"{rbase}/slow/sleepy"))
+
+    slow_feed = asyncio.create_task(feed_the_slow_one())
+    beside_slow = await steady_latency(producer, topic, http, rbase, rate, seconds)
+    await slow_feed
+    await asyncio.sleep(12)  # the slow destination's last requests finish
+    again = await steady_latency(producer, topic, http, rbase, rate, seconds)  # order effects show up here
+    return alone, beside_slow, again
 
 
 async def steady_latency(
@@ -437,6 +464,17 @@ async def main_async(args: argparse.Namespace) -> None:
                         f"{bare_rate:,.0f} requests/s, ratio {service_rate / bare_rate:.2f}",
                         flush=True,
                     )
+                if args.isolation:
+                    (a50, a99, _), (b50, b99, bn), (c50, c99, _) = await isolation(
+                        producer, topic, http, rbase, args.rate, args.seconds
+                    )
+                    alone99 = (a99 + c99) / 2
+                    print(
+                        f"isolation at {args.rate:.0f} events/s ({bn} healthy events per run): healthy alone p50/p99 "
+                        f"{a50:.1f}/{a99:.1f} ms; beside a 10 s endpoint {b50:.1f}/{b99:.1f} ms; alone again "
+                        f"{c50:.1f}/{c99:.1f} ms; p99 beside vs alone (mean) {100 * (b99 - alone99) / alone99:+.0f} %",
+                        flush=True,
+                    )
                 p50, p99, n = await steady_latency(producer, topic, http, rbase, args.rate, args.seconds)
                 print(
                     f"steady {args.rate:.0f} events/s for {args.seconds:.0f} s: event produced -> webhook "
@@ -481,6 +519,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--e2e", action="store_true", help="commands straight to Kafka (no gateway)")
+    parser.add_argument("--isolation", action="store_true",
+                        help="healthy destination's latency alone vs beside one that takes 10 s per request")
     parser.add_argument("--e2e-gateway", action="store_true",
                         help="POST /v1/assessments + POST .../simulate through a real gateway process")
     parser.add_argument("--workers", type=int, default=1, help="hub-webhooks processes")
