@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 import uvicorn
 from redis.asyncio import Redis
 
@@ -99,3 +100,15 @@ async def _wait_until_consuming(settings: GatewaySettings, timeout_s: float = 60
     finally:
         await redis.aclose()
         await publisher.stop()
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict:
+    """An RFC 9457 problem answer with this status and code, carrying the response's request id."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert {"type", "title", "detail", "errors"} <= body.keys()
+    return body

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from hub_contracts.read_model import AssessmentKeys
 from hub_gateway.reads import AssessmentReader
 
-from gateway_support import SEED_BODY, Account, make_account, running_assessments
+from gateway_support import SEED_BODY, Account, assert_problem, make_account, running_assessments
 
 pytestmark = pytest.mark.kafka
 
@@ -26,17 +26,6 @@ SECOND_SCENARIO = "contract-review-v3"
 REQUEST_ID = re.compile(r"req_[0-9a-f]{16}")
 RATE_LIMIT_HEADERS = {"ratelimit", "ratelimit-policy", "x-ratelimit-limit", "x-ratelimit-remaining",
                       "x-ratelimit-reset"}
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["request_id"] == response.headers["x-request-id"]
-    assert {"type", "title", "detail", "errors"} <= body.keys()
-    return body
 
 
 async def roomy_account(redis: Redis, namespace: str) -> Account:

@@ -14,20 +14,9 @@ from redis.asyncio import Redis
 from hub_contracts.accounts import Plan
 from hub_contracts.topics import ASSESSMENT_COMMANDS
 
-from gateway_support import SEED_BODY, Account, make_account, running_assessments
+from gateway_support import SEED_BODY, Account, assert_problem, make_account, running_assessments
 
 pytestmark = pytest.mark.kafka
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["request_id"] == response.headers["x-request-id"]
-    assert {"type", "title", "detail", "errors"} <= body.keys()
-    return body
 
 
 async def test_create_returns_exactly_the_seed_fields(gateway: httpx.AsyncClient, account: Account) -> None:
