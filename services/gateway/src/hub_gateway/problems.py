@@ -61,10 +61,19 @@ def request_id_of(request: Request) -> str:
     return str(getattr(request.state, "request_id", "req_unknown"))
 
 
+# Stable codes of the errors HTTP frameworks raise themselves (ours, and the owners' of forwarded routes).
+HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+                    415: "unsupported_media_type"}
+
+
 def problem_response(request: Request, error: ProblemError) -> JSONResponse:
+    return problem_json(request_id_of(request), error)
+
+
+def problem_json(request_id: str, error: ProblemError) -> JSONResponse:
     body = Problem(
         type=ERROR_DOCS + error.code, title=TITLES.get(error.status, "Error"), status=error.status,
-        detail=error.detail, code=error.code, request_id=request_id_of(request), errors=error.errors,
+        detail=error.detail, code=error.code, request_id=request_id, errors=error.errors,
     )
     return JSONResponse(body.model_dump(), status_code=error.status, media_type=PROBLEM_JSON,
                         headers=error.headers)
@@ -100,7 +109,7 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
     detail = "No such endpoint." if exc.status_code == 404 else str(exc.detail)
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
@@ -121,14 +130,10 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-INTERNAL_ERROR_DETAIL = "Something went wrong on our side. Retry with backoff."
-
-
 def internal_error_response(request_id: str) -> JSONResponse:
     """The 500 of an unexpected error: a problem body that shows nothing of the error itself."""
-    body = Problem(type=ERROR_DOCS + "internal_error", title=TITLES.get(500, "Error"), status=500,
-                   detail=INTERNAL_ERROR_DETAIL, code="internal_error", request_id=request_id, errors=[])
-    return JSONResponse(body.model_dump(), status_code=500, media_type=PROBLEM_JSON)
+    return problem_json(request_id, ProblemError(500, "internal_error",
+                                                 "Something went wrong on our side. Retry with backoff."))
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -22,12 +22,11 @@ from yarl import URL
 
 from hub_gateway.dependencies import Caller, Parts
 from hub_gateway.idempotent_post import idempotent
-from hub_gateway.problems import PROBLEM_JSON, ProblemError, problem_responses, request_id_of
+from hub_gateway.problems import HTTP_ERROR_CODES, PROBLEM_JSON, ProblemError, problem_responses, request_id_of
 
 router = APIRouter(tags=["management"])
 
 FORWARDED_RESPONSE_HEADERS = ("content-type", "location", "retry-after", "allow")
-UPSTREAM_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
 METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 
 
@@ -81,7 +80,7 @@ def _as_problem(status: int, content: bytes, headers: dict[str, str]) -> Problem
     except (orjson.JSONDecodeError, AttributeError):
         detail = ""
     kept = {k: v for k, v in headers.items() if k.lower() in ("allow", "retry-after")}
-    code = UPSTREAM_CODES.get(status, "upstream_error" if status >= 500 else "invalid_request")
+    code = HTTP_ERROR_CODES.get(status, "upstream_error" if status >= 500 else "invalid_request")
     return ProblemError(status, code, detail or "The request was refused.", headers=kept)
 
 
