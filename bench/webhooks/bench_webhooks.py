@@ -191,6 +191,16 @@ async def wait_count(
         await asyncio.sleep(0.1)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
@@ -208,7 +218,13 @@ async def through_service(
     return n / (last - t0)
 
 
-async def bare_client(secret: str, rbase: str, n: int, tag: str) -> float:
+async def redis_cpu_seconds(redis: Redis) -> float:
+    info = await redis.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+async def bare_client(secret: str, rbase: str, n: int, tag: str) -> tuple[float, float]:
+    """Requests/s and this process's CPU seconds while sending (payloads are built before)."""
     events = [event(f"{rbase}/hook/{tag}") for _ in range(n)]
     bodies = [(e.event_id, webhook_payload(e).to_json()) for e in events]
     queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
@@ -228,9 +244,9 @@ async def bare_client(secret: str, rbase: str, n: int, tag: str) -> float:
                     await r.content.read(4096)
                     assert r.status == 200
 
-        t0 = time.time()
+        t0, cpu0 = time.time(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        return n / (time.time() - t0)
+        return n / (time.time() - t0), time.process_time() - cpu0
 
 
 async def isolation(
@@ -433,12 +449,15 @@ async def main_async(args: argparse.Namespace) -> None:
     if args.e2e_gateway:
         procs.append(["hub-gateway"])
     with contextlib.ExitStack() as stack:
+        started = {}
         for cmd in procs:
             own = {"HUB_HTTP_PORT": str(gport)} if cmd == ["hub-gateway"] else {}
-            stack.enter_context(process(cmd, {**env, **own}))
+            started[cmd[-1]] = stack.enter_context(process(cmd, {**env, **own}))
+        worker_pids = [started["hub-webhooks"].pid]
+        receiver_pid = started[str(rport)].pid
         extra_ports = [free_port() for _ in range(args.workers - 1)]
         for port in extra_ports:  # more webhooks workers on the same Redis and consumer group
-            stack.enter_context(process(service_cmd, {**env, "HUB_HTTP_PORT": str(port)}))
+            worker_pids.append(stack.enter_context(process(service_cmd, {**env, "HUB_HTTP_PORT": str(port)})).pid)
         await wait_http(f"{rbase}/stats")
         for port in [sport, *extra_ports]:
             await wait_http(f"http://127.0.0.1:{port}/internal/health")
@@ -456,12 +475,22 @@ async def main_async(args: argparse.Namespace) -> None:
             async with aiohttp.ClientSession() as http:
                 await through_service(producer, topic, http, rbase, 200, "warmup")
                 await bare_client(secret, rbase, 200, "warmup-bare")
+                print(f"service CPU per delivery counts {len(worker_pids)} worker process(es)", flush=True)
                 for r in range(args.rounds):
+                    cpu0, rcv0 = cpu_seconds(worker_pids), cpu_seconds([receiver_pid])
+                    red0 = await redis_cpu_seconds(redis)
                     service_rate = await through_service(producer, topic, http, rbase, args.events, f"svc{r}")
-                    bare_rate = await bare_client(secret, rbase, args.events, f"bare{r}")
+                    cpu1, rcv1 = cpu_seconds(worker_pids), cpu_seconds([receiver_pid])
+                    red1 = await redis_cpu_seconds(redis)
+                    bare_rate, bare_cpu = await bare_client(secret, rbase, args.events, f"bare{r}")
+                    rcv2 = cpu_seconds([receiver_pid])
+                    per = 1e6 / args.events
                     print(
                         f"round {r + 1}: service {service_rate:,.0f} deliveries/s, bare aiohttp "
-                        f"{bare_rate:,.0f} requests/s, ratio {service_rate / bare_rate:.2f}",
+                        f"{bare_rate:,.0f} requests/s, ratio {service_rate / bare_rate:.2f}; CPU per delivery: "
+                        f"service {(cpu1 - cpu0) * per:.0f} us + Redis {(red1 - red0) * per:.0f} us "
+                        f"(receiver {(rcv1 - rcv0) * per:.0f} us), bare client {bare_cpu * per:.0f} us "
+                        f"(receiver {(rcv2 - rcv1) * per:.0f} us)",
                         flush=True,
                     )
                 if args.isolation:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -41,9 +41,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_ZERO = timedelta(0)
+
+
 def _require_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None:
         raise ValueError("timestamp must carry a timezone (UTC)")
+    if value.utcoffset() == _ZERO:  # pydantic's own UTC tzinfo ("…Z"): same instant, no arithmetic
+        return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
 
 
@@ -53,4 +60,6 @@ UtcDateTime = Annotated[datetime, AfterValidator(_require_utc)]
 
 def isoformat_z(value: datetime) -> str:
     """`2026-03-02T00:00:00Z`: the seed page's timestamp format (second precision, Z suffix)."""
-    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(microsecond=0, tzinfo=None).isoformat() + "Z"

@@ -6,6 +6,7 @@ Pure configuration: no connection is made here. Each service extends `ServiceSet
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -65,6 +66,20 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json", cont
     structlog.contextvars.bind_contextvars(service=service)
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+def tune_garbage_collector(gen0_threshold: int) -> None:
+    """For a process that allocates many short-lived objects per message (decoded events, HTTP
+    requests): collect the young generation every `gen0_threshold` allocations instead of 700, and
+    keep what start-up allocated (modules, clients) out of every later collection (`gc.freeze`).
+    Reference counting still frees almost everything at once; only cyclic garbage waits longer.
+    Measured in bench/webhooks: a third less CPU per delivery. 0 leaves Python's defaults."""
+    if gen0_threshold <= 0:
+        return
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(gen0_threshold, max(gen1, 50), max(gen2, 50))
 
 
 async def stop_tasks(tasks: Sequence[asyncio.Task[Any]], *, grace_s: float = 0.0, cancel_wait_s: float = 5.0,

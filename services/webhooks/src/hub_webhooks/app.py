@@ -13,7 +13,7 @@ import uvicorn
 from aiohttp.abc import AbstractResolver
 from fastapi import FastAPI
 
-from hub_contracts.runtime import configure_logging
+from hub_contracts.runtime import configure_logging, tune_garbage_collector
 from hub_webhooks.api import install_api
 from hub_webhooks.clock import Clock, SystemClock
 from hub_webhooks.service import WebhooksService
@@ -50,8 +50,10 @@ def create_app(
 
 def main() -> None:
     settings = WebhooksSettings()
+    app = create_app(settings)
+    tune_garbage_collector(settings.gc_gen0_threshold)  # the process's own (tests build apps in theirs)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,

@@ -1,9 +1,11 @@
 """From the assessment events topic to stored deliveries, then (only then) the Kafka offset.
 
 Records come in batches; each event is fanned out in one Lua script (deliveries, schedule and
-indexes at once, a marker making a re-consumed event change nothing). The batch is acknowledged
-after all of it is stored; a record that is not a valid event goes to the dead-letter topic.
-If Redis stays unreachable the batch is rewound and comes back.
+indexes at once, a marker making a re-consumed event change nothing). The same script leases the
+first attempts this worker has free slots for, so they start without a claim round trip; the
+rest are due or parked behind their destination. The batch is acknowledged after all of it is
+stored; a record that is not a valid event goes to the dead-letter topic. If Redis stays
+unreachable the batch is rewound and comes back.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from hub_contracts.events import EventBase
 from hub_contracts.topics import dead_letter_topic
 from hub_webhooks.clock import Clock
 from hub_webhooks.destinations import deliveries_for
+from hub_webhooks.dispatcher import Dispatcher
 from hub_webhooks.endpoints import EndpointRecord, EndpointStore
 from hub_webhooks.store import DeliveryStore
 
@@ -62,7 +65,7 @@ class EventConsumer:
         namespace: str,
         group_id: str,
         dedupe_ttl_s: int,
-        on_stored: Callable[[], None],
+        dispatcher: Dispatcher,
     ) -> None:
         self.store = store
         self.endpoints = endpoints
@@ -70,7 +73,7 @@ class EventConsumer:
         self.clock = clock
         self.group_id = group_id
         self.dedupe_ttl_s = dedupe_ttl_s
-        self.on_stored = on_stored
+        self.dispatcher = dispatcher
         self.dlq_topic = dead_letter_topic(group_id).full_name(namespace)
 
     async def process_batch(self, message: KafkaMessage) -> None:
@@ -115,12 +118,21 @@ class EventConsumer:
         return event
 
     async def fan_out(self, events: Sequence[EventBase]) -> int:
-        """Store the deliveries of these events in one step; the number of new deliveries."""
+        """Store the deliveries of these events in one step and start the first attempts this worker
+        has slots for; the number of new deliveries."""
         planned = [(e.event_id, deliveries_for(e, await self.endpoints.of(e.account_id))) for e in events]
-        results = await self.store.fan_out_many(planned, self.clock.now_ms(), self.dedupe_ttl_s)
-        created = sum(r for r in results if r > 0)
-        if created:
-            self.on_stored()
+        reserved = self.dispatcher.reserve(sum(len(deliveries) for _, deliveries in planned))
+        try:
+            result = await self.store.fan_out_many(
+                planned, self.clock.now_ms(), self.dedupe_ttl_s, lease_budget=reserved
+            )
+        except BaseException:
+            self.dispatcher.launch([], reserved)
+            raise
+        self.dispatcher.launch(result.leased, reserved)
+        created = sum(r for r in result.created if r > 0)
+        if created > len(result.leased):
+            self.dispatcher.wake()
         return created
 
     async def _dead_letter(self, record: Any, headers: dict[str, str], reason: str) -> None:

@@ -1,9 +1,12 @@
-"""The delivery loop: claim due deliveries under a lease, attempt them, record the outcome.
+"""The delivery loop: attempt leased deliveries, record the outcome, take the next one.
 
-Any number of these run against one Redis (in one process or many): the claim script hands each
-due delivery to exactly one of them, and a delivery whose worker died is put back by the reaper
-when its lease expires. Per-destination limits (concurrency, rate, breaker) are enforced in the
-claim, so a slow endpoint holds at most its own concurrency cap of the worker's slots.
+A worker gets leases three ways, all from Redis scripts that pass the same destination gate
+(concurrency cap, rate, breaker): the consumer's fan-out leases first attempts straight from the
+Kafka batch (`reserve` / `launch`), a finishing attempt is handed the next delivery parked behind
+its destination (it keeps its slot), and the claim loops take what is due (retries, released or
+reaped deliveries). Any number of workers run against one Redis (in one process or many): a lease
+belongs to exactly one of them, and a delivery whose worker died is put back by the reaper when
+its lease expires. A slow endpoint holds at most its own concurrency cap of the worker's slots.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class Dispatcher:
         self._slot_freed = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._accepting = True
 
     def wake(self) -> None:
         self._wake.set()
@@ -73,7 +77,28 @@ class Dispatcher:
     async def stop(self) -> None:
         """Cancels the claim loops and the attempts in flight (their leases expire and the reaper puts
         them back, so an interrupted attempt is retried)."""
+        self._accepting = False
         await stop_tasks([*self._tasks, *self._in_flight], what="webhook dispatch")
+
+    def reserve(self, wanted: int) -> int:
+        """Reserve up to `wanted` free slots for first attempts leased by the fan-out (then `launch`)."""
+        free = max(0, min(wanted, self.concurrency - self._busy)) if self._accepting else 0
+        self._busy += free
+        return free
+
+    def launch(self, leased: list[Claimed], reserved: int) -> None:
+        """Start the attempts leased on `reserved` slots; the unused slots are free again."""
+        self._busy -= reserved - len(leased)
+        self._start(leased)
+        if reserved > len(leased):
+            self._slot_freed.set()
+
+    def _start(self, items: list[Claimed]) -> None:
+        loop = asyncio.get_running_loop()
+        for item in items:
+            task = loop.create_task(self._attempt(item))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
 
     async def _claim_loop(self) -> None:
         while True:
@@ -88,7 +113,8 @@ class Dispatcher:
             if not claimed:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                    async with asyncio.timeout(self.poll_interval_s):
+                        await self._wake.wait()
 
     async def _claim_some(self) -> int:
         while self._busy >= self.concurrency:
@@ -101,10 +127,7 @@ class Dispatcher:
         finally:
             self._busy -= free
         self._busy += len(batch)
-        for item in batch:
-            task = asyncio.get_running_loop().create_task(self._attempt(item))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+        self._start(batch)
         return len(batch)
 
     async def _reap_loop(self) -> None:
@@ -118,19 +141,25 @@ class Dispatcher:
             except Exception:
                 log.exception("dispatch.reap_failed")
 
-    async def _attempt(self, item: Claimed) -> None:
+    async def _attempt(self, first: Claimed) -> None:
+        """One slot: this attempt, then each delivery its destination hands over as it finishes."""
+        item: Claimed | None = first
         try:
-            await self._attempt_once(item)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # The lease stays; the reaper retries the attempt when it expires.
-            log.exception("dispatch.attempt_failed", delivery_id=item.id)
+            while item is not None:
+                current, item = item, None
+                try:
+                    item = await self._attempt_once(current)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The lease stays; the reaper retries the attempt when it expires.
+                    log.exception("dispatch.attempt_failed", delivery_id=current.id)
         finally:
             self._busy -= 1
             self._slot_freed.set()
 
-    async def _attempt_once(self, item: Claimed) -> None:
+    async def _attempt_once(self, item: Claimed) -> Claimed | None:
+        """Attempt one delivery and record the outcome; the next delivery handed over, if any."""
         started_ms = self.clock.now_ms()
         secrets = await self._secrets_for(item, started_ms)
         if secrets is None:
@@ -162,7 +191,7 @@ class Dispatcher:
         error = result.error or ("" if result.ok else f"HTTP {result.status_code}")
         if decision.reason:
             error = f"{error}; {decision.reason}" if error else decision.reason
-        stored = await self.finisher.finish(
+        finished = await self.finisher.finish(
             finish_entry(
                 item,
                 finished_ms,
@@ -172,21 +201,16 @@ class Dispatcher:
                 breaker=decision.breaker,
                 status_code=result.status_code,
                 error=error,
+                handoff=self._accepting,
             )
         )
-        self.wake()  # the finish may have released a parked delivery of this destination
-        if not stored:
+        if finished.made_due:
+            self.wake()
+        if not finished.stored:
             log.warning("dispatch.lease_lost", delivery_id=item.id, attempt=item.attempt)
         if decision.disable_endpoint and item.endpoint_id:
             await self.endpoints.disable(item.endpoint_id, "the endpoint answered 410 Gone", finished_ms)
-        log.debug(
-            "dispatch.attempted",
-            delivery_id=item.id,
-            attempt=item.attempt,
-            outcome=decision.outcome,
-            status_code=result.status_code,
-            latency_ms=result.latency_ms,
-        )
+        return finished.handed_over
 
     async def _secrets_for(self, item: Claimed, now_ms: int) -> list[str] | None:
         if not item.endpoint_id:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from hub_webhooks.store import DeliveryStore
+from hub_webhooks.store import DeliveryStore, Finished
 
 MAX_BATCH = 128
 
@@ -14,11 +14,11 @@ MAX_BATCH = 128
 class Finisher:
     def __init__(self, store: DeliveryStore) -> None:
         self.store = store
-        self._pending: list[tuple[list[Any], asyncio.Future[bool]]] = []
+        self._pending: list[tuple[list[Any], asyncio.Future[Finished]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def finish(self, entry: list[Any]) -> bool:
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    async def finish(self, entry: list[Any]) -> Finished:
+        future: asyncio.Future[Finished] = asyncio.get_running_loop().create_future()
         self._pending.append((entry, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write())
@@ -34,6 +34,8 @@ class Finisher:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            for (_, future), ok in zip(batch, stored, strict=True):
+            # a waiter cancelled meanwhile (shutdown) drops its handed-over delivery: the lease expires
+            # and the reaper makes it due again
+            for (_, future), finished in zip(batch, stored, strict=True):
                 if not future.done():
-                    future.set_result(ok)
+                    future.set_result(finished)

@@ -122,7 +122,7 @@ class WebhooksService:
             namespace=ns,
             group_id=settings.group_id,
             dedupe_ttl_s=settings.event_dedupe_ttl_s,
-            on_stored=dispatcher.wake,
+            dispatcher=dispatcher,
         )
 
         @broker.subscriber(

@@ -69,3 +69,6 @@ class WebhooksSettings(ServiceSettings):
         default=30 * 24 * 3600, description="How long finished deliveries are kept"
     )
     consumer_batch: int = 200
+    gc_gen0_threshold: int = Field(
+        default=100_000, description="Allocations between young-generation collections (0: Python's default)"
+    )

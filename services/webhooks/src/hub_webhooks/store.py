@@ -80,6 +80,59 @@ class Claimed:
     event_type: str
 
 
+def claimed_from_row(r: Sequence[Any]) -> Claimed:
+    """A row as the scripts return it: id, token, attempt, dest, url, msg_id, body, endpoint_id,
+    account_id, manual, event_type."""
+    return Claimed(
+        id=_s(r[0]),
+        token=_s(r[1]),
+        attempt=int(r[2]),
+        dest=_s(r[3]),
+        url=_s(r[4]),
+        msg_id=_s(r[5]),
+        body=r[6] if isinstance(r[6], bytes) else _s(r[6]).encode(),
+        endpoint_id=_s(r[7] or b""),
+        account_id=_s(r[8]),
+        manual=_s(r[9] or b"0") == "1",
+        event_type=_s(r[10] or b""),
+    )
+
+
+def claimed_from_new(d: NewDelivery, token: str, attempt: int) -> Claimed:
+    """A delivery leased by the fan-out script itself: its details are the ones just stored."""
+    return Claimed(
+        id=d.id,
+        token=token,
+        attempt=attempt,
+        dest=d.dest,
+        url=d.url,
+        msg_id=d.msg_id,
+        body=d.body,
+        endpoint_id=d.endpoint_id,
+        account_id=d.account_id,
+        manual=False,
+        event_type=d.event_type,
+    )
+
+
+@dataclass(frozen=True)
+class FanOutResult:
+    created: list[int]
+    """Per event: the number of new deliveries, -1 when the event was already fanned out."""
+    leased: list[Claimed]
+    """First attempts leased to the caller in the same script (within its lease budget)."""
+
+
+@dataclass(frozen=True)
+class Finished:
+    stored: bool
+    """False when the lease had been lost (the outcome was not recorded)."""
+    made_due: bool
+    """A delivery became due (claimers should look)."""
+    handed_over: Claimed | None
+    """The next parked delivery of the same destination, leased to the caller (handoff only)."""
+
+
 @dataclass(frozen=True)
 class Limits:
     lease_ms: int
@@ -102,8 +155,10 @@ def finish_entry(
     breaker: str,
     status_code: int | None,
     error: str,
+    handoff: bool = False,
 ) -> list[Any]:
-    """One outcome as the FINISH script takes it."""
+    """One outcome as the FINISH script takes it; `handoff`: the caller takes over the next parked
+    delivery of the same destination."""
     return [
         claimed.id,
         claimed.token,
@@ -114,6 +169,7 @@ def finish_entry(
         breaker,
         "" if status_code is None else str(status_code),
         error[:500],
+        "1" if handoff else "0",
     ]
 
 
@@ -141,9 +197,9 @@ class DeliveryStore:
         *,
         dedupe: bool = True,
     ) -> int:
-        """Store the deliveries of one event at once; -1 when the event was already fanned out."""
-        [created] = await self.fan_out_many([(event_id, deliveries)], now_ms, ttl_s, dedupe=dedupe)
-        return created
+        """Store the deliveries of one event at once (all due now); -1 when already fanned out."""
+        result = await self.fan_out_many([(event_id, deliveries)], now_ms, ttl_s, dedupe=dedupe)
+        return result.created[0]
 
     async def fan_out_many(
         self,
@@ -152,24 +208,50 @@ class DeliveryStore:
         ttl_s: int,
         *,
         dedupe: bool = True,
-    ) -> list[int]:
-        """Several events in one script (one round trip for a whole Kafka batch)."""
+        lease_budget: int = 0,
+    ) -> FanOutResult:
+        """Several events in one script (one round trip for a whole Kafka batch). Up to `lease_budget`
+        new deliveries whose destination lets them go now are leased to the caller at once (their
+        first attempt skips the claim); the others are due, or parked behind a busy destination."""
         if not events:
-            return []
+            return FanOutResult([], [])
         payload = orjson.dumps(
             [
                 {
                     "event_id": event_id,
                     "deliveries": [
-                        {"id": d.id, "fields": d.fields(now_ms), "indexes": d.indexes(self.keys)}
+                        {"id": d.id, "dest": d.dest, "fields": d.fields(now_ms), "indexes": d.indexes(self.keys)}
                         for d in deliveries
                     ],
                 }
                 for event_id, deliveries in events
             ]
         )
-        result = await self._fan_out(args=[self.keys.prefix, ttl_s, now_ms, "1" if dedupe else "0", payload])
-        return [int(r) for r in result]
+        lim = self.limits
+        created, leased = await self._fan_out(
+            args=[
+                self.keys.prefix,
+                ttl_s,
+                now_ms,
+                "1" if dedupe else "0",
+                payload,
+                lease_budget,
+                uuid.uuid4().hex,
+                lim.max_concurrency,
+                lim.rate_per_s,
+                lim.burst,
+                lim.breaker_threshold,
+                lim.defer_ms,
+                lim.lease_ms,
+            ]
+        )
+        if not leased:
+            return FanOutResult([int(r) for r in created], [])
+        by_id = {d.id: d for _, deliveries in events for d in deliveries}
+        return FanOutResult(
+            [int(r) for r in created],
+            [claimed_from_new(by_id[_s(i)], _s(token), int(attempt)) for i, token, attempt in leased],
+        )
 
     async def claim(self, now_ms: int, max_claim: int) -> list[Claimed]:
         lim = self.limits
@@ -188,22 +270,7 @@ class DeliveryStore:
                 uuid.uuid4().hex,
             ]
         )
-        return [
-            Claimed(
-                id=_s(r[0]),
-                token=_s(r[1]),
-                attempt=int(r[2]),
-                dest=_s(r[3]),
-                url=_s(r[4]),
-                msg_id=_s(r[5]),
-                body=r[6] if isinstance(r[6], bytes) else _s(r[6]).encode(),
-                endpoint_id=_s(r[7] or b""),
-                account_id=_s(r[8]),
-                manual=_s(r[9] or b"0") == "1",
-                event_type=_s(r[10] or b""),
-            )
-            for r in rows
-        ]
+        return [claimed_from_row(r) for r in rows]
 
     async def finish(
         self,
@@ -228,20 +295,31 @@ class DeliveryStore:
             status_code=status_code,
             error=error,
         )
-        [stored] = await self.finish_many([entry])
-        return stored
+        [finished] = await self.finish_many([entry])
+        return finished.stored
 
-    async def finish_many(self, entries: Sequence[list[Any]]) -> list[bool]:
-        result = await self._finish(
+    async def finish_many(self, entries: Sequence[list[Any]]) -> list[Finished]:
+        lim = self.limits
+        results, handed = await self._finish(
             args=[
                 self.keys.prefix,
-                self.limits.breaker_threshold,
-                self.limits.breaker_cooldown_ms,
+                lim.breaker_threshold,
+                lim.breaker_cooldown_ms,
                 orjson.dumps(list(entries)),
-                self.limits.retention_s,
+                lim.retention_s,
+                uuid.uuid4().hex,
+                lim.max_concurrency,
+                lim.rate_per_s,
+                lim.burst,
+                lim.defer_ms,
+                lim.lease_ms,
             ]
         )
-        return [bool(r) for r in result]
+        next_of = {int(row[0]) - 1: claimed_from_row(row[1:]) for row in handed}
+        return [
+            Finished(stored=int(r) > 0, made_due=int(r) == 2, handed_over=next_of.get(i))
+            for i, r in enumerate(results)
+        ]
 
     async def reap(self, now_ms: int, limit: int = 500) -> int:
         return int(await self._reap(args=[self.keys.prefix, now_ms, limit]))
