@@ -71,14 +71,19 @@ class Dispatcher:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        claimers = [loop.create_task(self._claim_loop()) for _ in range(self.claimers)]
-        self._tasks = [*claimers, loop.create_task(self._reap_loop())]
+        claimers = [loop.create_task(self._claim_loop(), name=f"claim-loop-{n}") for n in range(self.claimers)]
+        self._tasks = [*claimers, loop.create_task(self._reap_loop(), name="reap-loop")]
 
     async def stop(self) -> None:
         """Cancels the claim loops and the attempts in flight (their leases expire and the reaper puts
         them back, so an interrupted attempt is retried)."""
         self._accepting = False
-        await stop_tasks([*self._tasks, *self._in_flight], what="webhook dispatch")
+        self._wake.set()
+        self._slot_freed.set()
+        # the loops see the flag and end on their own (a cancellation lost in a race with a timeout
+        # cannot keep them running); attempts in flight are cancelled at once
+        await stop_tasks(self._tasks, grace_s=0.5, what="webhook claim and reap loops")
+        await stop_tasks(list(self._in_flight), what="webhook attempts")
 
     def reserve(self, wanted: int) -> int:
         """Reserve up to `wanted` free slots for first attempts leased by the fan-out (then `launch`)."""
@@ -96,12 +101,12 @@ class Dispatcher:
     def _start(self, items: list[Claimed]) -> None:
         loop = asyncio.get_running_loop()
         for item in items:
-            task = loop.create_task(self._attempt(item))
+            task = loop.create_task(self._attempt(item), name=f"attempt:{item.id}")
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
 
     async def _claim_loop(self) -> None:
-        while True:
+        while self._accepting:
             try:
                 claimed = await self._claim_some()
             except asyncio.CancelledError:
@@ -118,6 +123,8 @@ class Dispatcher:
 
     async def _claim_some(self) -> int:
         while self._busy >= self.concurrency:
+            if not self._accepting:
+                return 0
             self._slot_freed.clear()
             await self._slot_freed.wait()
         free = min(self.claim_batch, self.concurrency - self._busy)
@@ -131,7 +138,7 @@ class Dispatcher:
         return len(batch)
 
     async def _reap_loop(self) -> None:
-        while True:
+        while self._accepting:
             await asyncio.sleep(self.reap_interval_s)
             try:
                 if await self.store.reap(self.clock.now_ms()):
