@@ -534,9 +534,10 @@ async def main_async(args: argparse.Namespace) -> None:
                     )
         finally:
             await producer.stop()
-            async for key in redis.scan_iter(match=f"{namespace}*", count=1000):
-                await redis.delete(key)
-            await redis.aclose()
+    # the processes have stopped (their keys would otherwise vanish under attempts still in flight)
+    async for key in redis.scan_iter(match=f"{namespace}*", count=1000):
+        await redis.delete(key)
+    await redis.aclose()
 
 
 def main() -> None:

@@ -110,6 +110,23 @@ async def test_a_finish_hands_the_next_parked_delivery_over_in_order(
     assert await redis.zcard(keys.prefix + "slots:cb_dest") == 2  # handed over + claimed: the cap
 
 
+async def test_no_handover_while_other_destinations_wait_in_due(
+    redis: Redis, namespace: str, settings: WebhooksSettings
+) -> None:
+    """A destination with a backlog must not keep a worker's slot for itself while deliveries of other
+    destinations wait: its next delivery queues in `due` behind them and the claim takes them in order."""
+    store = store_for(redis, namespace, settings, endpoint_max_concurrency=1)
+    now = int(time.time() * 1000)
+    busy = [delivery(i, dest="cb_busy") for i in range(3)]
+    [held] = (await store.fan_out_many([("evt_busy", busy)], now, 60, lease_budget=10)).leased
+    waiting = delivery(10, dest="cb_quiet")
+    await store.fan_out_many([("evt_quiet", [waiting])], now + 1, 60, lease_budget=0)  # due, no slot for it yet
+    done = await finish(store, held, now + 2)
+    assert done.stored and done.made_due and done.handed_over is None
+    claimed = await store.claim(now + 3, 10)
+    assert [c.id for c in claimed] == [waiting.id, busy[1].id]
+
+
 async def test_no_handover_past_an_opened_breaker_or_a_lost_lease(
     redis: Redis, namespace: str, settings: WebhooksSettings
 ) -> None:

@@ -75,8 +75,9 @@ class Dispatcher:
         self._tasks = [*claimers, loop.create_task(self._reap_loop(), name="reap-loop")]
 
     async def stop(self) -> None:
-        """Cancels the claim loops and the attempts in flight (their leases expire and the reaper puts
-        them back, so an interrupted attempt is retried)."""
+        """Ends the claim and reap loops, then cancels the attempts in flight (their leases expire and
+        the reaper puts them back, so an interrupted attempt is retried). No hand-over or fan-out
+        lease is taken from here on."""
         self._accepting = False
         self._wake.set()
         self._slot_freed.set()

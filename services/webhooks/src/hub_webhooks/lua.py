@@ -155,7 +155,8 @@ FINISH = _GATE + """
 -- Returns {per entry: 0 lease lost, 1 stored, 2 stored and a delivery made due (wake the claimers),
 --          the deliveries handed over: {entry index, claimed row...}}.
 -- A finishing attempt frees a slot of its destination; with `handoff` = '1' (the worker keeps the slot
--- busy) the next parked delivery of that destination is leased to the same worker at once.
+-- busy) and nothing else due, the next parked delivery of that destination is leased to the same
+-- worker at once.
 local prefix, threshold, cooldown_ms = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local retention_s, token_prefix = tonumber(ARGV[5]), ARGV[6]
 local L = {cap = tonumber(ARGV[7]), rate = tonumber(ARGV[8]), burst = tonumber(ARGV[9]), threshold = threshold,
@@ -203,7 +204,12 @@ for i, e in ipairs(cjson.decode(ARGV[4])) do
     if waiting[1] then
       local next_id = waiting[1]
       local verdict = tonumber(now)
-      if handoff == '1' then verdict = gate(prefix, dest, tonumber(now), L) end
+      -- hand over only while nothing else is due: otherwise the parked delivery queues in `due`
+      -- behind what waits there, so a destination with a long backlog cannot keep worker slots
+      -- from other destinations
+      if handoff == '1' and #redis.call('ZRANGEBYSCORE', prefix .. 'due', '-inf', now, 'LIMIT', 0, 1) == 0 then
+        verdict = gate(prefix, dest, tonumber(now), L)
+      end
       if verdict == 'go' then
         local next_token = token_prefix .. ':' .. i
         local row = claimed_row(prefix, next_id, next_token,
