@@ -13,7 +13,9 @@ _GATE = """
 -- L: {cap, rate, burst, threshold, defer_ms, lease_ms} (the defaults; a destination's hash may override)
 -- Returns 'go' (a rate token and, when half-open, the probe are taken: lease it now), 'park' (at its
 -- concurrency cap: queue it behind the destination) or the time (ms) it may be looked at again.
-local function gate(prefix, dest, now, L)
+-- `fresh_slots`: the caller has just freed a slot of this destination itself (a finish handing over),
+-- so the clean-up of slots whose lease expired is left to the claims and the reaper.
+local function gate(prefix, dest, now, L, fresh_slots)
   local skey = prefix .. 'dest:' .. dest
   local st = redis.call('HMGET', skey, 'cap', 'rate', 'burst', 'tokens', 'ts', 'fails', 'open_until',
                         'probe_until')
@@ -29,10 +31,12 @@ local function gate(prefix, dest, now, L)
     probe = true
   end
   local slots_key = prefix .. 'slots:' .. dest
-  local expired = redis.call('ZREMRANGEBYSCORE', slots_key, '-inf', now)
-  for _ = 1, expired do
-    local waiting = redis.call('ZPOPMIN', prefix .. 'wait:' .. dest)
-    if waiting[1] then redis.call('ZADD', prefix .. 'due', now, waiting[1]) end
+  if not fresh_slots then
+    local expired = redis.call('ZREMRANGEBYSCORE', slots_key, '-inf', now)
+    for _ = 1, expired do
+      local waiting = redis.call('ZPOPMIN', prefix .. 'wait:' .. dest)
+      if waiting[1] then redis.call('ZADD', prefix .. 'due', now, waiting[1]) end
+    end
   end
   if redis.call('ZCARD', slots_key) >= cap then return 'park' end
   if rate > 0 then
@@ -46,19 +50,18 @@ local function gate(prefix, dest, now, L)
 end
 
 -- The lease: out of `due` and the destination's queue (a redelivery can put a parked delivery in
--- both), into `leases` and the destination's slots; the attempt counter goes up. `made`: given only
--- for a delivery the fan-out has just stored (in neither queue, no attempt made yet).
-local function lease(prefix, id, dest, now, lease_ms, token, made)
-  if not made then
-    redis.call('ZREM', prefix .. 'due', id)
-    redis.call('ZREM', prefix .. 'wait:' .. dest, id)
-  end
+-- both), into `leases` and the destination's slots; the attempt counter goes up. `source`: 'new' (just
+-- stored by the fan-out: in neither queue, no attempt made yet), 'wait' (just popped from the
+-- destination's queue) or 'due'.
+local function lease(prefix, id, dest, now, lease_ms, token, source)
+  if source ~= 'new' then redis.call('ZREM', prefix .. 'due', id) end
+  if source == 'due' then redis.call('ZREM', prefix .. 'wait:' .. dest, id) end
   redis.call('ZADD', prefix .. 'leases', now + lease_ms, id)
   redis.call('ZADD', prefix .. 'slots:' .. dest, now + lease_ms, id)
   local dkey = prefix .. 'dlv:' .. id
   local attempt
-  if made then
-    attempt = made + 1
+  if source == 'new' then
+    attempt = 1
     redis.call('HSET', dkey, 'lease', token, 'attempts', attempt)
   else
     attempt = redis.call('HINCRBY', dkey, 'attempts', 1)
@@ -85,6 +88,9 @@ local budget, token_prefix = tonumber(ARGV[6]), ARGV[7]
 local L = {cap = tonumber(ARGV[8]), rate = tonumber(ARGV[9]), burst = tonumber(ARGV[10]),
            threshold = tonumber(ARGV[11]), defer_ms = tonumber(ARGV[12]), lease_ms = tonumber(ARGV[13])}
 local results, leased = {}, {}
+-- a destination that cannot take a delivery now (at its cap, rate-limited, breaker open) cannot later in
+-- this script either: its verdict is reused instead of asked again
+local held_back = {}
 for _, event in ipairs(cjson.decode(ARGV[5])) do
   local fresh = true
   if dedupe == '1' then
@@ -99,11 +105,14 @@ for _, event in ipairs(cjson.decode(ARGV[5])) do
         redis.call('HSET', dkey, unpack(d.fields))
         for _, idx in ipairs(d.indexes) do redis.call('ZADD', prefix .. idx, now, d.id) end
         local dest = d.dest
-        local verdict = now
-        if #leased < budget then verdict = gate(prefix, dest, now, L) end
+        local verdict = held_back[dest] or now
+        if verdict == now and #leased < budget then
+          verdict = gate(prefix, dest, now, L)
+          if verdict ~= 'go' then held_back[dest] = verdict end
+        end
         if verdict == 'go' then
           local token = token_prefix .. ':' .. (#leased + 1)
-          table.insert(leased, {d.id, token, lease(prefix, d.id, dest, now, L.lease_ms, token, 0)})
+          table.insert(leased, {d.id, token, lease(prefix, d.id, dest, now, L.lease_ms, token, 'new')})
         elseif verdict == 'park' then
           redis.call('ZADD', prefix .. 'wait:' .. dest, now, d.id)
         else
@@ -135,7 +144,7 @@ for i, id in ipairs(ids) do
     local verdict = gate(prefix, dest, now, L)
     if verdict == 'go' then
       local token = token_prefix .. ':' .. i
-      table.insert(out, claimed_row(prefix, id, token, lease(prefix, id, dest, now, L.lease_ms, token), dest))
+      table.insert(out, claimed_row(prefix, id, token, lease(prefix, id, dest, now, L.lease_ms, token, 'due'), dest))
     elseif verdict == 'park' then
       -- at its concurrency cap: park it in the destination's queue; a finishing attempt releases it
       redis.call('ZREM', due_key, id)
@@ -208,12 +217,12 @@ for i, e in ipairs(cjson.decode(ARGV[4])) do
       -- behind what waits there, so a destination with a long backlog cannot keep worker slots
       -- from other destinations
       if handoff == '1' and #redis.call('ZRANGEBYSCORE', prefix .. 'due', '-inf', now, 'LIMIT', 0, 1) == 0 then
-        verdict = gate(prefix, dest, tonumber(now), L)
+        verdict = gate(prefix, dest, tonumber(now), L, true)
       end
       if verdict == 'go' then
         local next_token = token_prefix .. ':' .. i
         local row = claimed_row(prefix, next_id, next_token,
-                                lease(prefix, next_id, dest, tonumber(now), L.lease_ms, next_token), dest)
+                                lease(prefix, next_id, dest, tonumber(now), L.lease_ms, next_token, 'wait'), dest)
         table.insert(row, 1, i)
         table.insert(handed, row)
       elseif verdict == 'park' then
