@@ -28,7 +28,12 @@ class AssessmentsSettings(ServiceSettings):
     )
     session_timeout_ms: int = Field(default=10_000, description="Kafka consumer session timeout")
     batch_max_records: int = Field(default=500, description="Records per consumed batch (per input topic)")
-    batch_timeout_ms: int = Field(default=50, description="How long a batch waits to fill")
+    batch_timeout_ms: int = Field(
+        default=5,
+        description="How long one poll waits for records (it returns as soon as any are there); FastStream "
+        "sleeps as long again after an empty poll, so this is also the most a command arriving at an idle "
+        "consumer waits",
+    )
     batch_concurrency: int = Field(default=64, description="Assessments of one batch processed side by side")
     redis_max_connections: int = Field(
         default=48, description="Redis pool size (handlers wait for a connection)"

@@ -129,7 +129,7 @@ class WebhooksService:
             ASSESSMENT_EVENTS.full_name(ns),
             batch=True,
             max_records=settings.consumer_batch,
-            batch_timeout_ms=50,
+            batch_timeout_ms=settings.consumer_batch_timeout_ms,
             decoder=keep_raw_body,
             group_id=f"{ns}{settings.group_id}",
             ack_policy=AckPolicy.MANUAL,

@@ -69,6 +69,11 @@ class WebhooksSettings(ServiceSettings):
         default=30 * 24 * 3600, description="How long finished deliveries are kept"
     )
     consumer_batch: int = 200
+    consumer_batch_timeout_ms: int = Field(
+        default=5,
+        description="How long one poll waits for records; FastStream sleeps as long again after an empty poll, "
+        "so this is also the most an event arriving at an idle consumer waits",
+    )
     gc_gen0_threshold: int = Field(
         default=100_000, description="Allocations between young-generation collections (0: Python's default)"
     )
