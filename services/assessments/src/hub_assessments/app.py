@@ -28,7 +28,7 @@ from hub_assessments.service import AssessmentService
 from hub_assessments.settings import AssessmentsSettings
 from hub_assessments.store import AssessmentStore, OutboxEntry
 from hub_contracts.codec import ACTIVITY_ADAPTER, COMMAND_ADAPTER, SCORING_ADAPTER
-from hub_contracts.runtime import configure_logging, stop_tasks
+from hub_contracts.runtime import configure_logging, stop_tasks, tune_garbage_collector
 from hub_contracts.topics import (
     ASSESSMENT_COMMANDS,
     ASSESSMENT_EVENTS,
@@ -184,4 +184,7 @@ def create_app(settings: AssessmentsSettings | None = None) -> FastStream:
 
 
 def run(settings: AssessmentsSettings | None = None) -> None:
-    asyncio.run(create_app(settings).run())
+    settings = settings or AssessmentsSettings()
+    app = create_app(settings)
+    tune_garbage_collector(settings.gc_gen0_threshold)  # the process's own (tests build apps in theirs)
+    asyncio.run(app.run())

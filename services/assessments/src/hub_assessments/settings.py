@@ -35,6 +35,9 @@ class AssessmentsSettings(ServiceSettings):
         "consumer waits",
     )
     batch_concurrency: int = Field(default=64, description="Assessments of one batch processed side by side")
+    gc_gen0_threshold: int = Field(
+        default=100_000, description="Allocations between young-generation collections (0: Python's default)"
+    )
     redis_max_connections: int = Field(
         default=48, description="Redis pool size (handlers wait for a connection)"
     )
