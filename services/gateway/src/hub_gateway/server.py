@@ -6,6 +6,7 @@ import ssl
 
 import uvicorn
 
+from hub_contracts.runtime import tune_garbage_collector
 from hub_gateway.app import create_app
 from hub_gateway.settings import GatewaySettings
 
@@ -25,4 +26,7 @@ def build_server(settings: GatewaySettings) -> uvicorn.Server:
 
 
 def main() -> None:
-    build_server(GatewaySettings()).run()
+    settings = GatewaySettings()
+    server = build_server(settings)
+    tune_garbage_collector(settings.gc_gen0_threshold)  # the process's own (tests build apps in theirs)
+    server.run()

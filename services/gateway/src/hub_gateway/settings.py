@@ -34,3 +34,6 @@ class GatewaySettings(ServiceSettings):
     connectors_internal_url: str = "http://127.0.0.1:8083"
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None
+    gc_gen0_threshold: int = Field(
+        default=100_000, description="Allocations between young-generation collections (0: Python's default)"
+    )
