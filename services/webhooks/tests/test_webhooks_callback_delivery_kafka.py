@@ -7,11 +7,13 @@ import asyncio
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 from standardwebhooks.webhooks import Webhook
 from webhook_harness import ACCOUNT, Receiver, created_event, event_producer, running, snapshot
 
-from hub_contracts.topics import dead_letter_topic
+from hub_contracts.topics import ASSESSMENT_EVENTS, dead_letter_topic
 from hub_contracts.views import webhook_payload
 from hub_webhooks.keys import WebhookKeys
 from hub_webhooks.secrets import account_signing_secret
@@ -85,3 +87,51 @@ async def test_poison_event_goes_to_dead_letter_topic(settings: WebhooksSettings
     records = [r for rs in batch.values() for r in rs]
     assert len(records) == 1
     assert dict(records[0].headers)["x-dlq-reason"].startswith(b"invalid message")
+
+
+async def committed_vs_end(settings: WebhooksSettings) -> tuple[dict[int, int], dict[int, int]]:
+    """The consumer group's committed offset and the topic's end offset, per partition."""
+    topic = ASSESSMENT_EVENTS.full_name(settings.namespace)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
+    await admin.start()
+    await reader.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+        partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+        assert partitions
+        ends = await reader.end_offsets(partitions)
+        group = await admin.list_consumer_group_offsets(f"{settings.namespace}{settings.group_id}")
+        committed = {tp.partition: group[tp].offset if tp in group else 0 for tp in partitions}
+        return committed, {tp.partition: offset for tp, offset in ends.items()}
+    finally:
+        await reader.stop()
+        await admin.close()
+
+
+async def test_offsets_are_committed_in_the_background_and_at_stop(
+    settings: WebhooksSettings, receiver: Receiver
+) -> None:
+    """The next poll does not wait for a commit, but every stored batch is committed: while running,
+    and what is still in flight when the service stops (a restart then consumes nothing again)."""
+    events = [created_event(snapshot(receiver.url("/offsets"))) for _ in range(40)]
+    async with (
+        running(settings),
+        event_producer(settings.kafka_bootstrap_servers, settings.namespace) as send,
+    ):
+        for n, event in enumerate(events[:20]):
+            await send(event, key=f"asmt_offsets{n}")
+        await receiver.wait_for("/offsets", 20)
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:  # committed while running, without a stop
+            committed, ends = await committed_vs_end(settings)
+            if committed == ends or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert committed == ends
+        for n, event in enumerate(events[20:]):
+            await send(event, key=f"asmt_offsets{n}")
+        await receiver.wait_for("/offsets", 40)
+    committed, ends = await committed_vs_end(settings)
+    assert committed == ends
+    assert sum(ends.values()) == 40

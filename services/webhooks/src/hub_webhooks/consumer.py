@@ -3,8 +3,9 @@
 Records come in batches; each event is fanned out in one Lua script (deliveries, schedule and
 indexes at once, a marker making a re-consumed event change nothing). The same script leases the
 first attempts this worker has free slots for, so they start without a claim round trip; the
-rest are due or parked behind their destination. The batch is acknowledged after all of it is
-stored; a record that is not a valid event goes to the dead-letter topic. If Redis stays
+rest are due or parked behind their destination. The batch's offsets are committed after all of it
+is stored, in the background (`offsets.BackgroundCommits`: the next poll does not wait for the
+commit); a record that is not a valid event goes to the dead-letter topic. If Redis stays
 unreachable the batch is rewound and comes back.
 """
 
@@ -14,9 +15,10 @@ import asyncio
 import functools
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import structlog
+from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 
@@ -29,6 +31,7 @@ from hub_webhooks.clock import Clock
 from hub_webhooks.destinations import deliveries_for
 from hub_webhooks.dispatcher import Dispatcher
 from hub_webhooks.endpoints import EndpointRecord, EndpointStore
+from hub_webhooks.offsets import BackgroundCommits
 from hub_webhooks.store import DeliveryStore
 
 log = structlog.get_logger(__name__)
@@ -74,6 +77,7 @@ class EventConsumer:
         self.group_id = group_id
         self.dedupe_ttl_s = dedupe_ttl_s
         self.dispatcher = dispatcher
+        self.commits = BackgroundCommits()
         self.dlq_topic = dead_letter_topic(group_id).full_name(namespace)
 
     async def process_batch(self, message: KafkaMessage) -> None:
@@ -95,7 +99,7 @@ class EventConsumer:
             await message.nack()
             await asyncio.sleep(1.0)
             return
-        await message.ack()
+        self.commits.stored(cast(AIOKafkaConsumer, message.consumer), records)
 
     async def _with_retries(self, step: Callable[[], Awaitable[object]]) -> None:
         for attempt in range(1, TRANSIENT_RETRIES + 1):

@@ -161,6 +161,7 @@ class WebhooksService:
 
     async def stop(self) -> None:
         try:
+            await self.consumer.commits.flush()  # before the Kafka consumer closes
             await self.broker.stop()
         finally:
             await self.dispatcher.stop()
