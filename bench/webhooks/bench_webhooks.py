@@ -295,6 +295,21 @@ async def steady_latency(
     return pct(lat, 50), pct(lat, 99), len(lat)
 
 
+async def completed_latencies(
+    http: aiohttp.ClientSession, rbase: str, sent: dict[str, float], timeout_s: float = 120
+) -> list[float]:
+    """ms from each assessment's first request (`sent`, by assessment id) to its `assessment.completed`
+    webhook, for those that arrived within `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = await arrivals(http, rbase)
+        done = {str(v[2]): float(v[0]) for v in got.values() if v[1] == "assessment.completed"}  # type: ignore[arg-type]
+        if set(sent) <= done.keys() or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    return [(done[a] - t) * 1000 for a, t in sent.items() if a in done]
+
+
 async def e2e_latency(
     bootstrap: str, namespace: str, http: aiohttp.ClientSession, rbase: str, rate: float, seconds: float
 ) -> tuple[float, float, int]:
@@ -349,14 +364,7 @@ async def e2e_latency(
         await producer.flush()
     finally:
         await producer.stop()
-    deadline = time.monotonic() + 120
-    while True:
-        got = await arrivals(http, rbase)
-        done = {str(v[2]): float(v[0]) for v in got.values() if v[1] == "assessment.completed"}  # type: ignore[arg-type]
-        if set(sent) <= done.keys() or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
-    lat = [(done[a] - t) * 1000 for a, t in sent.items() if a in done]
+    lat = await completed_latencies(http, rbase, sent)
     return pct(lat, 50), pct(lat, 99), len(lat)
 
 
@@ -395,14 +403,7 @@ async def e2e_through_gateway(
     await asyncio.gather(*tasks)
     if failures:
         raise RuntimeError(f"{len(failures)} requests failed, first: {failures[0]}")
-    deadline = time.monotonic() + 120
-    while True:
-        got = await arrivals(http, rbase)
-        done = {str(v[2]): float(v[0]) for v in got.values() if v[1] == "assessment.completed"}  # type: ignore[arg-type]
-        if set(sent) <= done.keys() or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
-    lat = [(done[a] - t) * 1000 for a, t in sent.items() if a in done]
+    lat = await completed_latencies(http, rbase, sent)
     if len(lat) < len(sent):
         raise RuntimeError(f"{len(sent) - len(lat)} completed webhooks missing")
     return pct(lat, 50), pct(lat, 99), len(lat)

@@ -38,6 +38,13 @@ def store_for(redis: Redis, namespace: str, settings: WebhooksSettings, **overri
     return DeliveryStore(redis, namespace, limits(settings.model_copy(update=update)))
 
 
+async def lease_batch(
+    store: DeliveryStore, event_id: str, news: list[NewDelivery], now: int, budget: int = 10
+) -> list[Claimed]:
+    """Fan the deliveries out as one event; the first attempts leased to the caller."""
+    return (await store.fan_out_many([(event_id, news)], now, 60, lease_budget=budget)).leased
+
+
 async def finish(
     store: DeliveryStore, item: Claimed, now: int, *, ok: bool = True, handoff: bool = True, retry_in_ms: int = 5_000
 ) -> Finished:
@@ -91,7 +98,7 @@ async def test_a_finish_hands_the_next_parked_delivery_over_in_order(
     store = store_for(redis, namespace, settings, endpoint_max_concurrency=2)
     now = int(time.time() * 1000)
     news = [delivery(i) for i in range(6)]
-    leased = (await store.fan_out_many([("evt_handoff", news)], now, 60, lease_budget=10)).leased
+    leased = await lease_batch(store, "evt_handoff", news, now)
     assert [c.id for c in leased] == [news[0].id, news[1].id]
 
     done = await finish(store, leased[0], now + 1)
@@ -118,9 +125,9 @@ async def test_no_handover_while_other_destinations_wait_in_due(
     store = store_for(redis, namespace, settings, endpoint_max_concurrency=1)
     now = int(time.time() * 1000)
     busy = [delivery(i, dest="cb_busy") for i in range(3)]
-    [held] = (await store.fan_out_many([("evt_busy", busy)], now, 60, lease_budget=10)).leased
+    [held] = await lease_batch(store, "evt_busy", busy, now)
     waiting = delivery(10, dest="cb_quiet")
-    await store.fan_out_many([("evt_quiet", [waiting])], now + 1, 60, lease_budget=0)  # due, no slot for it yet
+    await lease_batch(store, "evt_quiet", [waiting], now + 1, budget=0)  # due, no slot for it yet
     done = await finish(store, held, now + 2)
     assert done.stored and done.made_due and done.handed_over is None
     claimed = await store.claim(now + 3, 10)
@@ -133,7 +140,7 @@ async def test_no_handover_past_an_opened_breaker_or_a_lost_lease(
     store = store_for(redis, namespace, settings, endpoint_max_concurrency=1)
     now = int(time.time() * 1000)
     news = [delivery(i) for i in range(8)]
-    [item] = (await store.fan_out_many([("evt_breaker", news)], now, 60, lease_budget=10)).leased
+    [item] = await lease_batch(store, "evt_breaker", news, now)
     for n in range(2):  # two failures: below the threshold of 3, the next one is handed over
         done = await finish(store, item, now + n, ok=False)
         assert done.handed_over is not None
@@ -159,7 +166,7 @@ async def test_a_redelivered_parked_delivery_is_leased_once(
     store = store_for(redis, namespace, settings, endpoint_max_concurrency=1)
     now = int(time.time() * 1000)
     news = [delivery(i) for i in range(3)]
-    [first] = (await store.fan_out_many([("evt_redeliver", news)], now, 60, lease_budget=10)).leased
+    [first] = await lease_batch(store, "evt_redeliver", news, now)
     assert await store.redeliver(news[2].id, now + 1) == "pending"  # parked, now also due
     await redis.zrem(WebhookKeys(namespace).prefix + "slots:cb_dest", first.id)  # as if its slot expired
     [claimed] = await store.claim(now + 2, 10)
@@ -178,7 +185,7 @@ async def test_finished_deliveries_and_their_attempt_log_expire(
 ) -> None:
     store = store_for(redis, namespace, settings)
     now = int(time.time() * 1000)
-    [item] = (await store.fan_out_many([("evt_ttl", [delivery(1)])], now, 60, lease_budget=1)).leased
+    [item] = await lease_batch(store, "evt_ttl", [delivery(1)], now, budget=1)
     await finish(store, item, now + 1)
     keys = WebhookKeys(namespace)
     assert 0 < await redis.ttl(keys.delivery(item.id)) <= settings.delivery_retention_s

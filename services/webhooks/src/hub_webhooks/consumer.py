@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
@@ -27,6 +26,7 @@ from hub_contracts.codec import EVENT_ADAPTER, UndecodableMessage, decode
 from hub_contracts.dead_letters import dead_letter_headers
 from hub_contracts.events import EventBase
 from hub_contracts.topics import dead_letter_topic
+from hub_webhooks.cache import TtlCache
 from hub_webhooks.clock import Clock
 from hub_webhooks.destinations import deliveries_for
 from hub_webhooks.dispatcher import Dispatcher
@@ -45,16 +45,10 @@ class AccountEndpoints:
 
     def __init__(self, endpoints: EndpointStore, cache_s: float) -> None:
         self.endpoints = endpoints
-        self.cache_s = cache_s
-        self._cache: dict[str, tuple[float, list[EndpointRecord]]] = {}
+        self._cache: TtlCache[list[EndpointRecord]] = TtlCache(cache_s)
 
     async def of(self, account_id: str) -> list[EndpointRecord]:
-        hit = self._cache.get(account_id)
-        if hit is not None and time.monotonic() - hit[0] < self.cache_s:
-            return hit[1]
-        records = await self.endpoints.list_for_account(account_id)
-        self._cache[account_id] = (time.monotonic(), records)
-        return records
+        return await self._cache.get(account_id, lambda: self.endpoints.list_for_account(account_id))
 
 
 class EventConsumer:
